@@ -1,0 +1,40 @@
+"""Command checks enforced by the bot itself, not only by Discord's default permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.services.guilds import is_organiser
+
+T = TypeVar("T")
+
+
+class NotOrganiser(app_commands.CheckFailure):
+    """The member is neither an organiser nor holds Manage Server."""
+
+    def __init__(self) -> None:
+        super().__init__("Only organisers can do this: you need Manage Server or this server's organiser role.")
+
+
+async def member_is_organiser(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the interaction's member is an organiser of its guild."""
+    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
+        raise app_commands.NoPrivateMessage()
+    config = await interaction.client.guild_settings.get(interaction.guild.id)
+    role_ids = [role.id for role in interaction.user.roles]
+    return is_organiser(config, role_ids, manage_guild=interaction.permissions.manage_guild)
+
+
+def organiser_only() -> Callable[[T], T]:
+    """Restrict a command to organisers, checked on every call."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        if not await member_is_organiser(interaction):
+            raise NotOrganiser()
+        return True
+
+    return app_commands.check(predicate)

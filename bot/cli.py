@@ -1,0 +1,158 @@
+"""Command line: `python -m bot [run | sandbox | db upgrade | import FILE | export [FILE]]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from discord import LoginFailure
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's arguments."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The Code for All network bot.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the offline sandbox when DISCORD_TOKEN is not set)")
+    sandbox = commands.add_parser("sandbox", help="run the bot against the local sandbox with a console")
+    sandbox.add_argument("--script", type=Path, help="replay the console lines of FILE, then exit")
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="apply migrations")
+    importer = commands.add_parser("import", help="import chapters/projects (our YAML, brigade JSON, project index)")
+    importer.add_argument("file", type=Path)
+    exporter = commands.add_parser("export", help="export the directory as YAML")
+    exporter.add_argument("file", type=Path, nargs="?", help="output file (default: standard output)")
+    return parser
+
+
+async def _with_signals(main: Awaitable[None], stop: Callable[[], Awaitable[None]]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))
+    await main
+
+
+async def run_discord(settings: Settings) -> None:
+    """Run for real (or against DISCORD_API_URL / DISCORD_GATEWAY_URL) until stopped."""
+    from bot.client import CodeForAllBot
+    from bot.endpoints import use_endpoints
+
+    use_endpoints(settings.discord_api_url, settings.discord_gateway_url)
+    bot = CodeForAllBot(settings)
+    async with bot:
+        await _with_signals(bot.start(settings.token or ""), bot.close)
+
+
+async def run_db_upgrade(settings: Settings) -> None:
+    """Apply migrations and exit."""
+    from db.migrate import upgrade
+    from db.session import create_engine
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print("Database is up to date.")
+
+
+async def run_import(settings: Settings, path: Path) -> None:
+    """Import a file into the directory, showing progress."""
+    from bot.services.directory import DirectoryService
+    from db.migrate import upgrade
+    from db.session import create_engine, create_session_factory
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+        directory = DirectoryService(create_session_factory(engine))
+        await directory.load(seed_file=settings.seed_file)
+
+        def progress(done: int, total: int) -> None:
+            print(f"\r{done}/{total} records", end="", file=sys.stderr, flush=True)
+
+        report = await directory.import_file(path, actor_name="command line", progress=progress)
+    finally:
+        await engine.dispose()
+    print(file=sys.stderr)
+    for issue in report.issues:
+        print(f"record {issue.index + 1}{f' ({issue.key})' if issue.key else ''}: {issue.reason}", file=sys.stderr)
+    print(f"{path.name}: {report.summary()}")
+
+
+async def run_export(settings: Settings, path: Path | None) -> None:
+    """Write the directory as YAML."""
+    from bot.services import directory_io
+    from bot.services.directory import DirectoryService
+    from db.migrate import upgrade
+    from db.session import create_engine, create_session_factory
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+        directory = DirectoryService(create_session_factory(engine))
+        await directory.load(seed_file=settings.seed_file)
+        text = directory_io.dump_yaml(await directory.export_batch())
+    finally:
+        await engine.dispose()
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+        print(f"Wrote {path}.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; every expected failure is one line on stderr and a non-zero exit."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, [settings.token or ""])
+    command = args.command or "run"
+    try:
+        if command == "db":
+            asyncio.run(run_db_upgrade(settings))
+        elif command == "import":
+            asyncio.run(run_import(settings, args.file))
+        elif command == "export":
+            asyncio.run(run_export(settings, args.file))
+        elif command == "sandbox" or not settings.token:
+            from bot.offline import run_sandbox
+
+            asyncio.run(run_sandbox(settings, script=getattr(args, "script", None)))
+        else:
+            asyncio.run(run_discord(settings))
+    except SQLAlchemyError as error:
+        print(f"Cannot use the database {settings.resolved_database_url!r}: {_reason(error)}", file=sys.stderr)
+        return 1
+    except LoginFailure:
+        print("Invalid setting DISCORD_TOKEN: Discord refused the token.", file=sys.stderr)
+        return 1
+    except OSError as error:
+        what = "the database" if command in {"db", "import", "export"} else "Discord"
+        print(f"Cannot connect to {what}: {_reason(error)}", file=sys.stderr)
+        return 1
+    except (ValueError, ConfigError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).splitlines()[0] if str(original) else type(original).__name__

@@ -1,0 +1,94 @@
+"""Settings from the environment and `.env`: one object, validated once at start."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEED_FILE = PROJECT_ROOT / "data" / "directory.yaml"
+
+# Drivers the bot can use, and the async driver a plain scheme is upgraded to.
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_SUPPORTED = set(_ASYNC_DRIVERS.values())
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message is one sentence naming it."""
+
+
+def normalise_database_url(raw: str) -> str:
+    """Return an async SQLAlchemy URL for `raw`, or raise ValueError with the reason."""
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ValueError(f"{raw!r} is not a database URL (e.g. sqlite+aiosqlite:///var/bot.db)") from None
+    driver = _ASYNC_DRIVERS.get(url.drivername, url.drivername)
+    if driver not in _SUPPORTED:
+        raise ValueError(f"driver {url.drivername!r} is not supported; use sqlite+aiosqlite or postgresql+asyncpg")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; `.env.example` documents each with its default."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = None
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+    dev_guild_id: int | None = Field(default=None, gt=0)
+    log_level: str = "INFO"
+    seed_file: Path = DEFAULT_SEED_FILE
+    default_locale: str = "en-US"
+    sandbox_port: int = Field(default=0, ge=0, le=65535)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("discord_api_url", "discord_gateway_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must start with http(s):// or ws(s)://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalise_database_url(value) if value else ""
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'bot.db'}"
+
+    @property
+    def token(self) -> str | None:
+        """The Discord token, or None for the offline sandbox."""
+        return self.discord_token.get_secret_value() if self.discord_token else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning validation failures into one ConfigError sentence."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"Invalid setting {name}: {reason}") from None

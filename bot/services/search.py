@@ -1,0 +1,287 @@
+"""Forgiving in-memory search: exact names, aliases, prefixes, words, typos.
+
+Look-ups use dictionaries, sorted lists (bisect) and an inverted word index, so
+autocomplete never scans the whole collection; rapidfuzz ranks candidates and
+corrects misspelt words against the (much smaller) vocabulary.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Casefold, strip accents and punctuation, collapse spaces: 'Codeando México!' -> 'codeando mexico'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+
+
+def compact(text: str) -> str:
+    """The normalised text without spaces: 'code4.ro' and 'Code 4 RO' both give 'code4ro'."""
+    return normalise(text).replace(" ", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One searchable item: its key, display name, alternative names and free text."""
+
+    key: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    text: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Postings:
+    words: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, word: str, key: str) -> None:
+        self.words.setdefault(word, set()).add(key)
+
+    def discard(self, word: str, key: str) -> None:
+        keys = self.words.get(word)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self.words[word]
+
+
+class SearchIndex:
+    """Ranked look-ups over entries: exact name > alias > prefix > name words > description words."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._exact_name: dict[str, set[str]] = {}
+        self._exact_alias: dict[str, set[str]] = {}
+        self._sorted_names: list[tuple[str, str]] = []
+        self._name_words = _Postings()
+        self._text_words = _Postings()
+        self._vocabulary: list[str] = []
+        self._vocabulary_dirty = False
+        for entry in entries:
+            self._add(entry, keep_sorted=False)
+        self._sorted_names.sort()
+        self._vocabulary_dirty = True
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def get(self, key: str) -> Entry | None:
+        """The entry stored under `key`."""
+        return self._entries.get(key)
+
+    def put(self, entry: Entry) -> None:
+        """Add or replace an entry."""
+        if entry.key in self._entries:
+            self.remove(entry.key)
+        self._add(entry, keep_sorted=True)
+        self._vocabulary_dirty = True
+
+    def remove(self, key: str) -> None:
+        """Forget an entry."""
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        for form in _forms(entry.name):
+            _discard(self._exact_name, form, key)
+        for alias in entry.aliases:
+            for form in _forms(alias):
+                _discard(self._exact_alias, form, key)
+        for name in _sortable_names(entry):
+            index = bisect.bisect_left(self._sorted_names, (name, key))
+            if index < len(self._sorted_names) and self._sorted_names[index] == (name, key):
+                del self._sorted_names[index]
+        for word in _name_words(entry):
+            self._name_words.discard(word, key)
+        for word in _text_words(entry):
+            self._text_words.discard(word, key)
+        self._vocabulary_dirty = True
+
+    def _add(self, entry: Entry, *, keep_sorted: bool) -> None:
+        key = entry.key
+        self._entries[key] = entry
+        for form in _forms(entry.name):
+            self._exact_name.setdefault(form, set()).add(key)
+        for alias in entry.aliases:
+            for form in _forms(alias):
+                self._exact_alias.setdefault(form, set()).add(key)
+        for name in _sortable_names(entry):
+            if keep_sorted:
+                bisect.insort(self._sorted_names, (name, key))
+            else:
+                self._sorted_names.append((name, key))
+        for word in _name_words(entry):
+            self._name_words.add(word, key)
+        for word in _text_words(entry):
+            self._text_words.add(word, key)
+
+    # -- look-ups ---------------------------------------------------------------------------------
+
+    def exact(self, query: str) -> str | None:
+        """The key whose name (else alias or key) equals the query, ignoring case, accents and spacing."""
+        for form in _forms(query):
+            for table in (self._exact_name, self._exact_alias):
+                keys = table.get(form)
+                if keys:
+                    return min(keys, key=lambda k: self._entries[k].name)
+        return None
+
+    def prefixed(self, query: str, limit: int) -> list[str]:
+        """Keys whose name or alias starts with the query, in name order."""
+        prefix = normalise(query)
+        found: dict[str, None] = {}
+        start = bisect.bisect_left(self._sorted_names, (prefix, ""))
+        for name, key in self._sorted_names[start:]:
+            if not name.startswith(prefix) or len(found) >= limit:
+                break
+            found[key] = None
+        return list(found)
+
+    def complete(self, query: str, limit: int = 25) -> list[str]:
+        """Autocomplete: exact, then prefix, then word matches, then typo-tolerant matches."""
+        if not normalise(query):
+            return [key for _, key in self._unique_sorted(limit)]
+        ranked: dict[str, None] = {}
+        exact = self.exact(query)
+        if exact:
+            ranked[exact] = None
+        for key in self.prefixed(query, limit):
+            ranked.setdefault(key, None)
+        if len(ranked) < limit:
+            for key in self.search(query, limit=limit, names_only=True):
+                ranked.setdefault(key, None)
+        return list(ranked)[:limit]
+
+    def search(
+        self, query: str, *, limit: int | None = None, within: set[str] | None = None, names_only: bool = False
+    ) -> list[str]:
+        """Keys matching every word of the query (typos corrected), best first."""
+        words = normalise(query).split()
+        if not words:
+            keys = set(self._entries) if within is None else within & self._entries.keys()
+            return sorted(keys, key=lambda k: normalise(self._entries[k].name))[:limit]
+        in_names = self._match_all(words, self._name_words)
+        in_text = set() if names_only else self._match_all(words, self._text_words, also=self._name_words)
+        if within is not None:
+            in_names &= within
+            in_text &= within
+        exact = self.exact(query)
+        text = " ".join(words)
+
+        def rank(key: str) -> tuple[int, float, str]:
+            entry = self._entries[key]
+            tier = 0 if key == exact else 1 if key in in_names else 2
+            return (tier, -fuzz.token_set_ratio(text, normalise(entry.name)), normalise(entry.name))
+
+        return sorted(in_names | in_text, key=rank)[:limit]
+
+    def suggest(self, query: str, limit: int = 3, cutoff: float = 60.0) -> list[str]:
+        """Keys whose names look most like the query, for 'did you mean'."""
+        target = normalise(query)
+        if not target:
+            return []
+        names = {name: key for name, key in self._sorted_names}
+        matches = process.extract(target, names.keys(), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+        keys: dict[str, None] = {}
+        for name, _, _ in matches:
+            keys.setdefault(names[name], None)
+        return list(keys)[:limit]
+
+    def best_guess(self, query: str, threshold: float = 85.0) -> str | None:
+        """The key a misspelt query clearly means (one high-scoring match), or None."""
+        target = compact(query)
+        if len(target) < 4:
+            return None
+        names = {compact(name): key for name, key in self._sorted_names}
+        matches = process.extract(target, names.keys(), scorer=fuzz.ratio, limit=5, score_cutoff=threshold)
+        keys = {names[name] for name, _, _ in matches}
+        return keys.pop() if len(keys) == 1 else None
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _unique_sorted(self, limit: int) -> list[tuple[str, str]]:
+        seen: dict[str, tuple[str, str]] = {}
+        for name, key in self._sorted_names:
+            if normalise(self._entries[key].name) == name:
+                seen.setdefault(key, (name, key))
+                if len(seen) >= limit:
+                    break
+        return list(seen.values())
+
+    def _match_all(self, words: list[str], postings: _Postings, also: _Postings | None = None) -> set[str]:
+        result: set[str] | None = None
+        for position, word in enumerate(words):
+            last = position == len(words) - 1
+            keys = self._word_keys(word, postings, prefix=last)
+            if also is not None:
+                keys |= self._word_keys(word, also, prefix=last)
+            result = keys if result is None else result & keys
+            if not result:
+                return set()
+        return result or set()
+
+    def _word_keys(self, word: str, postings: _Postings, *, prefix: bool) -> set[str]:
+        keys = set(postings.words.get(word, ()))
+        vocabulary = self._sorted_vocabulary()
+        if prefix:
+            start = bisect.bisect_left(vocabulary, word)
+            for candidate in vocabulary[start : start + 200]:
+                if not candidate.startswith(word):
+                    break
+                keys |= postings.words.get(candidate, set())
+        if not keys and len(word) >= 4:
+            for candidate, _, _ in process.extract(
+                word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80
+            ):
+                keys |= postings.words.get(candidate, set())
+        return keys
+
+    def _sorted_vocabulary(self) -> list[str]:
+        if self._vocabulary_dirty:
+            self._vocabulary = sorted(self._name_words.words.keys() | self._text_words.words.keys())
+            self._vocabulary_dirty = False
+        return self._vocabulary
+
+
+def _forms(text: str) -> set[str]:
+    forms = {normalise(text), compact(text)}
+    forms.discard("")
+    return forms
+
+
+def _sortable_names(entry: Entry) -> set[str]:
+    names = {normalise(entry.name), *(normalise(alias) for alias in entry.aliases)}
+    names.discard("")
+    return names
+
+
+def _name_words(entry: Entry) -> set[str]:
+    words: set[str] = set()
+    for text in (entry.name, *entry.aliases, *entry.tags):
+        words.update(normalise(text).split())
+    return words
+
+
+def _text_words(entry: Entry) -> set[str]:
+    return set(normalise(entry.text).split())
+
+
+def _discard(table: dict[str, set[str]], form: str, key: str) -> None:
+    keys = table.get(form)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del table[form]

@@ -1,0 +1,65 @@
+"""The command tree with the bot's one error handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserError, new_incident_id
+
+log = logging.getLogger(__name__)
+
+
+def explain(error: Exception) -> str | None:
+    """The sentence a user sees for a known error, or None for an unexpected one."""
+    original = getattr(error, "original", error)
+    if isinstance(original, UserError):
+        return str(original)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.MissingPermissions):
+        return f"You need the {', '.join(p.replace('_', ' ') for p in error.missing_permissions)} permission."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return f"I need the {missing} permission here."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server only."
+    if isinstance(error, app_commands.TransformerError):
+        return f"“{error.value}” is not a valid value here."
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You are not allowed to use this command."
+    return None
+
+
+class BotTree(app_commands.CommandTree[Any]):
+    """Routes every command error to one handler."""
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+        """Answer known errors with a sentence; log the rest with an incident id."""
+        where = f"/{interaction.command.qualified_name}" if interaction.command else "a command"
+        await report_error(interaction, error, where)
+
+
+async def report_error(interaction: discord.Interaction[Any], error: Exception, where: str) -> None:
+    """The one way errors reach users: a known error's sentence, or an incident id for the logs."""
+    message = explain(error)
+    if message is None:
+        incident = new_incident_id()
+        log.error("incident %s in %s", incident, where, exc_info=error)
+        message = f"Something went wrong on my side (incident `{incident}`). Organisers can look it up."
+    await send_ephemeral(interaction, message)
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
+    """Reply privately whether or not the interaction was already answered."""
+    none = discord.AllowedMentions.none()
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True, allowed_mentions=none)
+        else:
+            await interaction.response.send_message(message, ephemeral=True, allowed_mentions=none)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message for interaction %s", interaction.id)

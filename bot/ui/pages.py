@@ -1,0 +1,89 @@
+"""Paginated embeds whose buttons survive restarts: the custom_id carries the query and the page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import discord
+
+from bot.errors import UserError
+from bot.text import truncate
+from bot.tree import report_error
+
+PER_PAGE = 10
+MAX_CUSTOM_ID = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a page source returns: a title and one line per item."""
+
+    title: str
+    lines: Sequence[str]
+    empty: str = "Nothing found."
+
+
+Source = Callable[[Any, dict[str, str]], Listing]
+_SOURCES: dict[str, Source] = {}
+
+
+def register_source(kind: str, source: Source) -> None:
+    """Make a listing kind available to page buttons (called by cogs when they load)."""
+    _SOURCES[kind] = source
+
+
+def page_view(kind: str, args: dict[str, str], listing: Listing, page: int) -> tuple[discord.Embed, discord.ui.View]:
+    """The embed and buttons for one page of a listing."""
+    pages = max(1, -(-len(listing.lines) // PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    chunk = listing.lines[page * PER_PAGE : (page + 1) * PER_PAGE]
+    embed = discord.Embed(title=truncate(listing.title, 256), description="\n".join(chunk) or listing.empty)
+    embed.set_footer(text=f"Page {page + 1}/{pages} · {len(listing.lines)} results")
+    view = discord.ui.View(timeout=None)
+    if pages > 1:
+        view.add_item(PageButton(kind, max(page - 1, 0), args, "◀ Previous", disabled=page == 0))
+        view.add_item(PageButton(kind, min(page + 1, pages - 1), args, "Next ▶", disabled=page == pages - 1))
+    return embed, view
+
+
+def encode_args(kind: str, args: dict[str, str]) -> str:
+    """Check that the query fits in a button id, else ask for a shorter one."""
+    custom_id = f"pg:{kind}:0000:{urlencode(args)}"
+    if len(custom_id) > MAX_CUSTOM_ID:
+        raise UserError("That search is too long to page through: please use fewer or shorter words.")
+    return urlencode(args)
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pg:(?P<kind>[a-z]+):(?P<page>\d+):(?P<args>.*)"):
+    """A previous/next button; stateless, so it keeps working after a restart."""
+
+    def __init__(self, kind: str, page: int, args: dict[str, str], label: str, *, disabled: bool = False) -> None:
+        self.kind, self.page, self.args = kind, page, args
+        custom_id = f"pg:{kind}:{page}:{encode_args(kind, args)}"
+        super().__init__(
+            discord.ui.Button(label=label, custom_id=custom_id, disabled=disabled, style=discord.ButtonStyle.secondary)
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> PageButton:
+        """Rebuild the button from its custom_id."""
+        args = dict(parse_qsl(match["args"]))
+        return cls(match["kind"], int(match["page"]), args, item.label or "", disabled=item.disabled)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Show the requested page in place."""
+        try:
+            source = _SOURCES.get(self.kind)
+            if source is None:
+                raise UserError("This list is no longer available: run the command again.")
+            listing = source(interaction.client, self.args)
+            embed, view = page_view(self.kind, self.args, listing, self.page)
+            await interaction.response.edit_message(embed=embed, view=view)
+        except Exception as error:
+            await report_error(interaction, error, f"page button {self.kind}")

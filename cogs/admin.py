@@ -1,0 +1,57 @@
+"""Server settings: who the organisers are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.services.guilds import GuildConfig
+
+
+def _describe(guild: discord.Guild, config: GuildConfig) -> str:
+    role = guild.get_role(config.organiser_role_id) if config.organiser_role_id else None
+    organisers = role.mention if role else "members with Manage Server only"
+    return f"Organisers: {organisers}\nLanguage for channel posts: {config.locale or guild.preferred_locale.value}"
+
+
+class Admin(commands.Cog):
+    """Per-server configuration, for people with Manage Server."""
+
+    settings = app_commands.Group(
+        name="settings",
+        description="Configure the bot for this server",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Enforce Manage Server here too: default permissions can be overridden by server admins."""
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    @settings.command(name="show", description="Show this server's settings")
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        """Show the current settings."""
+        assert interaction.guild is not None
+        config = await self.bot.guild_settings.get(interaction.guild.id)
+        await interaction.response.send_message(_describe(interaction.guild, config), ephemeral=True)
+
+    @settings.command(name="organiser-role", description="Choose the role whose members are organisers")
+    @app_commands.describe(role="Organiser role; leave empty to rely on Manage Server only")
+    async def organiser_role(self, interaction: discord.Interaction[Any], role: discord.Role | None = None) -> None:
+        """Set or clear the organiser role."""
+        assert interaction.guild is not None
+        config = await self.bot.guild_settings.update(interaction.guild.id, organiser_role_id=role.id if role else None)
+        await interaction.response.send_message(f"Saved.\n{_describe(interaction.guild, config)}", ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load the cog."""
+    await bot.add_cog(Admin(bot))

@@ -86,7 +86,7 @@ async def run_import(settings: Settings, path: Path) -> None:
         await engine.dispose()
     print(file=sys.stderr)
     for issue in report.issues:
-        print(f"record {issue.index + 1}{f' ({issue.key})' if issue.key else ''}: {issue.reason}", file=sys.stderr)
+        print(issue, file=sys.stderr)
     print(f"{path.name}: {report.summary()}")
 
 

@@ -17,7 +17,14 @@ from bot.services.charts import bar_chart
 from bot.services.directory import STATUSES, TIERS, DirectoryService
 from bot.text import truncate
 from bot.tree import report_error
-from bot.ui.directory import chapter_embed, chapter_line, history_embed, overview_embed, project_embed, project_line
+from bot.ui.directory import (
+    chapter_embed,
+    chapter_line,
+    history_embed,
+    overview_embed,
+    project_embed,
+    project_line,
+)
 from bot.ui.pages import Listing, PageButton, encode_args, page_view, register_source
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -38,13 +45,19 @@ def chapters_listing(client: Any, args: dict[str, str]) -> Listing:
     directory = _directory(client)
     found = directory.list_chapters(region=args.get("r"), country=args.get("n"), tier=args.get("i"))
     filters = ", ".join(v for v in (args.get("r"), args.get("n"), args.get("i")) if v)
-    return Listing(f"Chapters ({filters})" if filters else "Chapters", [chapter_line(c) for c in found], "No chapter matches.")
+    return Listing(
+        f"Chapters ({filters})" if filters else "Chapters",
+        [chapter_line(c) for c in found],
+        "No chapter matches.",
+    )
 
 
 def projects_listing(client: Any, args: dict[str, str]) -> Listing:
     """Projects matching words and filters."""
     directory = _directory(client)
-    found = directory.search_projects(args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s"))
+    found = directory.search_projects(
+        args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s")
+    )
     lines = [project_line(p, directory.chapters.get(p.chapter_key or "")) for p in found]
     what = " · ".join(v for v in (args.get("w"), args.get("c"), args.get("t"), args.get("s")) if v)
     return Listing(f"Projects: {what}" if what else "Projects", lines, "No project matches.")
@@ -81,21 +94,33 @@ class ChapterModal(discord.ui.Modal):
 
     def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any]) -> None:
         chapter = directory.chapters.get(key) if key else None
-        super().__init__(title=truncate(f"Edit {chapter.name}" if chapter else "New chapter", 45), custom_id="dir:chapter")
+        super().__init__(
+            title=truncate(f"Edit {chapter.name}" if chapter else "New chapter", 45), custom_id="dir:chapter"
+        )
         self.directory, self.key, self.extra = directory, key, extra
-        self.name = discord.ui.TextInput(label="Name", max_length=200, default=chapter.name if chapter else None)
-        self.aliases = discord.ui.TextInput(
-            label="Other names (comma separated)", required=False, max_length=500,
+        self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Name", max_length=200, default=chapter.name if chapter else None
+        )
+        self.aliases: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Other names (comma separated)",
+            required=False,
+            max_length=500,
             default=", ".join(chapter.aliases) if chapter else None,
         )
-        self.website = discord.ui.TextInput(
+        self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label="Website", required=False, max_length=500, default=chapter.website if chapter else None
         )
-        self.feed_url = discord.ui.TextInput(
-            label="Blog feed (RSS/Atom URL)", required=False, max_length=500, default=chapter.feed_url if chapter else None
+        self.feed_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Blog feed (RSS/Atom URL)",
+            required=False,
+            max_length=500,
+            default=chapter.feed_url if chapter else None,
         )
-        self.description = discord.ui.TextInput(
-            label="Description", style=discord.TextStyle.paragraph, required=False, max_length=4000,
+        self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Description",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=4000,
             default=chapter.description if chapter else None,
         )
         for item in (self.name, self.aliases, self.website, self.feed_url, self.description):
@@ -117,7 +142,9 @@ class ChapterModal(discord.ui.Modal):
         embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale.value)
         await interaction.response.send_message("Saved.", embed=embed, ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
         """Route to the bot's one error reporter."""
         await report_error(interaction, error, "chapter form")
 
@@ -127,22 +154,37 @@ class ProjectModal(discord.ui.Modal):
 
     def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any]) -> None:
         project = directory.projects.get(key) if key else None
-        super().__init__(title=truncate(f"Edit {project.name}" if project else "New project", 45), custom_id="dir:project")
+        super().__init__(
+            title=truncate(f"Edit {project.name}" if project else "New project", 45), custom_id="dir:project"
+        )
         self.directory, self.key, self.extra = directory, key, extra
-        self.name = discord.ui.TextInput(label="Name", max_length=200, default=project.name if project else None)
-        self.description = discord.ui.TextInput(
-            label="Description", style=discord.TextStyle.paragraph, required=False, max_length=4000,
+        self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Name", max_length=200, default=project.name if project else None
+        )
+        self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Description",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=4000,
             default=project.description if project else None,
         )
-        self.topics = discord.ui.TextInput(
-            label="Topics (comma separated)", required=False, max_length=300,
+        self.topics: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Topics (comma separated)",
+            required=False,
+            max_length=300,
             default=", ".join(project.topics) if project else None,
         )
-        self.website = discord.ui.TextInput(
-            label="Website", required=False, max_length=500, default=project.links.get("website") if project else None
+        self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Website",
+            required=False,
+            max_length=500,
+            default=project.links.get("website") if project else None,
         )
-        self.code_url = discord.ui.TextInput(
-            label="Source code URL", required=False, max_length=500, default=project.code_url if project else None
+        self.code_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Source code URL",
+            required=False,
+            max_length=500,
+            default=project.code_url if project else None,
         )
         for item in (self.name, self.description, self.topics, self.website, self.code_url):
             self.add_item(item)
@@ -168,7 +210,9 @@ class ProjectModal(discord.ui.Modal):
         chapter = self.directory.chapters.get(project.chapter_key or "")
         await interaction.response.send_message("Saved.", embed=project_embed(project, chapter), ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
         """Route to the bot's one error reporter."""
         await report_error(interaction, error, "project form")
 
@@ -226,7 +270,9 @@ class Directory(commands.Cog):
         """Paginated chapter list."""
         if country and not country.isalpha():
             raise UserError("Country must be a two-letter code such as RO or TW.")
-        await self._send_listing(interaction, "chapters", {"r": region or "", "n": (country or "").upper(), "i": tier or ""})
+        await self._send_listing(
+            interaction, "chapters", {"r": region or "", "n": (country or "").upper(), "i": tier or ""}
+        )
 
     @app_commands.command(name="projects", description="Search projects by words, chapter, topic or status")
     @app_commands.describe(words="Words in the name or description, any order", chapter="Chapter", topic="Topic")
@@ -267,7 +313,12 @@ class Directory(commands.Cog):
         city: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         """Open the chapter form."""
-        extra = {"tier": tier, "region": region, "country": country.upper() if country else None, "city": city}
+        extra = {
+            "tier": tier,
+            "region": region,
+            "country": country.upper() if country else None,
+            "city": city,
+        }
         await interaction.response.send_modal(ChapterModal(self.directory, None, extra))
 
     @manage.command(name="edit-chapter", description="Edit a chapter (organisers)")
@@ -295,18 +346,26 @@ class Directory(commands.Cog):
     @app_commands.choices(status=STATUS_CHOICES)
     @organiser_only()
     async def add_project(
-        self, interaction: discord.Interaction[Any], chapter: app_commands.Range[str, 1, 100], status: str = "active"
+        self,
+        interaction: discord.Interaction[Any],
+        chapter: app_commands.Range[str, 1, 100],
+        status: str = "active",
     ) -> None:
         """Open the project form."""
         found = self.directory.find_chapter(chapter)
-        await interaction.response.send_modal(ProjectModal(self.directory, None, {"chapter": found.key, "status": status}))
+        await interaction.response.send_modal(
+            ProjectModal(self.directory, None, {"chapter": found.key, "status": status})
+        )
 
     @manage.command(name="edit-project", description="Edit a project (organisers)")
     @app_commands.autocomplete(project=_project_choices)
     @app_commands.choices(status=STATUS_CHOICES)
     @organiser_only()
     async def edit_project(
-        self, interaction: discord.Interaction[Any], project: app_commands.Range[str, 1, 200], status: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        project: app_commands.Range[str, 1, 200],
+        status: str | None = None,
     ) -> None:
         """Open the project form, prefilled."""
         found = self.directory.projects.get(project) or self.directory.find_project(project)
@@ -340,13 +399,15 @@ class Directory(commands.Cog):
     async def import_file(self, interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
         """Parse and upsert an uploaded file, reporting skipped records."""
         if file.size > MAX_IMPORT_BYTES:
-            raise UserError(f"That file is {file.size // 1024} KiB; the limit is {MAX_IMPORT_BYTES // 1024 // 1024} MiB.")
+            raise UserError(
+                f"That file is {file.size // 1024} KiB; the limit is {MAX_IMPORT_BYTES // 1024 // 1024} MiB."
+            )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         batch = await asyncio.to_thread(directory_io.parse_bytes, data, file.filename)
         report = await self.directory.import_batch(batch, **_actor(interaction))
         lines = [f"Imported **{file.filename}**: {report.summary()}."]
-        lines += [f"• record {i.index + 1}{f' ({i.key})' if i.key else ''}: {i.reason}" for i in report.issues[:10]]
+        lines += [f"• {issue}" for issue in report.issues[:10]]
         if len(report.issues) > 10:
             lines.append(f"… and {len(report.issues) - 10} more.")
         await interaction.followup.send(truncate("\n".join(lines), 2000), ephemeral=True)
@@ -357,7 +418,9 @@ class Directory(commands.Cog):
         """Send the whole directory as a YAML attachment."""
         text = directory_io.dump_yaml(await self.directory.export_batch())
         await interaction.response.send_message(
-            "The directory as YAML:", file=discord.File(io.BytesIO(text.encode()), "directory.yaml"), ephemeral=True
+            "The directory as YAML:",
+            file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),
+            ephemeral=True,
         )
 
 

@@ -55,8 +55,12 @@ def test_invalid_settings_raise_one_sentence_naming_the_setting(field: str, valu
 def test_cli_with_invalid_database_url_prints_one_line_and_fails(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": "nonsense://", "DISCORD_TOKEN": ""}
     done = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
@@ -65,9 +69,18 @@ def test_cli_with_invalid_database_url_prints_one_line_and_fails(tmp_path: Path)
 
 
 def test_cli_with_unreachable_database_prints_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        "PYTHONPATH": str(ROOT),
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr

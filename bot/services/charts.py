@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def bar_chart(title: str, counts: Mapping[str, int], *, colour: str = "#2b6cb0") -> bytes:

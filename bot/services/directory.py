@@ -16,7 +16,14 @@ from sqlalchemy.orm import selectinload
 
 from bot.errors import NotFound, UserError
 from bot.services import directory_io
-from bot.services.directory_io import ImportBatch, ImportIssue
+from bot.services.directory_io import (
+    ChapterRecord,
+    ImportBatch,
+    ImportIssue,
+    Person,
+    ProjectRecord,
+    SummitRecord,
+)
 from bot.services.search import Entry, SearchIndex, normalise
 from db.models import ChangeRecord, Chapter, Project, Summit
 
@@ -49,6 +56,9 @@ class ChapterInfo:
     descriptions: Mapping[str, str]
     facts: tuple[str, ...]
     people: tuple[Mapping[str, str], ...]
+    tags: tuple[str, ...]
+    latitude: float | None
+    longitude: float | None
     active: bool
 
     def localised_name(self, locale: str) -> str | None:
@@ -293,6 +303,66 @@ class DirectoryService:
             )
             return [ChangeInfo(r.at, r.actor_name, r.action, r.changes) for r in rows]
 
+    async def export_batch(self) -> ImportBatch:
+        """The whole directory as records, ready for `directory_io.dump_yaml`."""
+        chapters = tuple(
+            ChapterRecord(
+                key=c.key,
+                name=c.name,
+                short_name=c.short_name,
+                aliases=c.aliases,
+                names=_pairs(c.names),
+                country=c.country,
+                city=c.city,
+                region=c.region,
+                tier=c.tier,
+                founded=c.founded,
+                joined=c.joined,
+                website=c.website,
+                feed_url=c.feed_url,
+                events_url=c.events_url,
+                social=_pairs(c.social),
+                description=c.description,
+                descriptions=_pairs(c.descriptions),
+                facts=c.facts,
+                people=tuple(Person(str(p.get("name")), p.get("role")) for p in c.people),
+                tags=c.tags,
+                latitude=c.latitude,
+                longitude=c.longitude,
+                active=c.active,
+            )
+            for c in sorted(self.chapters.values(), key=lambda c: c.key)
+        )
+        projects = tuple(
+            ProjectRecord(
+                key=p.key,
+                chapter=p.chapter_key or "",
+                name=p.name,
+                description=p.description,
+                topics=p.topics,
+                status=p.status,
+                links=_pairs(p.links),
+                code_url=p.code_url,
+            )
+            for p in sorted(self.projects.values(), key=lambda p: p.key)
+        )
+        summits = tuple(
+            SummitRecord(
+                key=s.key,
+                name=s.name,
+                city=s.city,
+                country=s.country,
+                starts_at=s.starts_at,
+                timezone=s.timezone,
+                year=s.year,
+                description=s.description,
+                facts=s.facts,
+                url=s.url,
+            )
+            for s in self.list_summits()
+        )
+        return ImportBatch(chapters=chapters, projects=projects, summits=summits)
+
     # -- writes -------------------------------------------------------------------------------------
 
     async def import_file(
@@ -375,7 +445,7 @@ class DirectoryService:
         chapter = self.chapters.get(key)
         if chapter is None:
             raise NotFound("chapter", key)
-        return _plain({name: getattr(chapter, name) for name in ChapterInfo.__slots__})  # type: ignore[attr-defined]
+        return _plain({name: getattr(chapter, name) for name in ChapterInfo.__slots__})
 
     def _current_project_values(self, key: str | None) -> dict[str, Any]:
         if key is None:
@@ -383,7 +453,7 @@ class DirectoryService:
         project = self.projects.get(key)
         if project is None:
             raise NotFound("project", key)
-        values = _plain({name: getattr(project, name) for name in ProjectInfo.__slots__})  # type: ignore[attr-defined]
+        values = _plain({name: getattr(project, name) for name in ProjectInfo.__slots__})
         values["chapter"] = values.pop("chapter_key")
         return values
 
@@ -391,9 +461,9 @@ class DirectoryService:
         if not normalise(query):
             return None
         key = index.exact(query)
-        if key is None:
-            prefixed = index.prefixed(query, 2)
-            key = prefixed[0] if len(prefixed) == 1 else None
+        for candidates in (index.prefixed(query, 2), index.search(query, limit=2, names_only=True)):
+            if key is None and len(candidates) == 1:
+                key = candidates[0]
         return key or index.best_guess(query)
 
 
@@ -448,7 +518,7 @@ class _Writer:
         chapter = self._chapter_for(chapter_key) if chapter_key else None
         if chapter_key and chapter is None:
             reason = f"unknown chapter “{chapter_key}”"
-            self.report.issues.append(ImportIssue(index, values.get("key"), reason))
+            self.report.issues.append(ImportIssue(index, values.get("key"), reason, "projects"))
             return
         row = self.projects.get(values["key"])
         if row is None:
@@ -530,6 +600,10 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _pairs(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(values.items()))
+
+
 def _localised(values: Mapping[str, str], locale: str) -> str | None:
     if not values:
         return None
@@ -557,6 +631,9 @@ def _chapter_info(row: Chapter) -> ChapterInfo:
         descriptions=dict(row.descriptions or {}),
         facts=tuple(row.facts or ()),
         people=tuple(row.people or ()),
+        tags=tuple(row.tags or ()),
+        latitude=row.latitude,
+        longitude=row.longitude,
         active=row.active,
     )
 
@@ -590,7 +667,12 @@ def _summit_info(row: Summit) -> SummitInfo:
 
 
 def _chapter_entry(chapter: ChapterInfo) -> Entry:
-    aliases: Iterable[str] = (chapter.key, chapter.short_name or "", *chapter.aliases, *chapter.names.values())
+    aliases: Iterable[str] = (
+        chapter.key,
+        chapter.short_name or "",
+        *chapter.aliases,
+        *chapter.names.values(),
+    )
     return Entry(chapter.key, chapter.name, tuple(a for a in aliases if a), chapter.description or "")
 
 

@@ -166,7 +166,12 @@ class SearchIndex:
         return list(ranked)[:limit]
 
     def search(
-        self, query: str, *, limit: int | None = None, within: set[str] | None = None, names_only: bool = False
+        self,
+        query: str,
+        *,
+        limit: int | None = None,
+        within: set[str] | None = None,
+        names_only: bool = False,
     ) -> list[str]:
         """Keys matching every word of the query (typos corrected), best first."""
         words = normalise(query).split()
@@ -243,9 +248,7 @@ class SearchIndex:
                     break
                 keys |= postings.words.get(candidate, set())
         if not keys and len(word) >= 4:
-            for candidate, _, _ in process.extract(
-                word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80
-            ):
+            for candidate, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80):
                 keys |= postings.words.get(candidate, set())
         return keys
 

@@ -10,7 +10,12 @@ from bot.services.directory import ChangeInfo, ChapterInfo, Overview, ProjectInf
 from bot.text import flag, truncate
 
 TIER_COLOURS = {"governing": 0x2B6CB0, "affiliate": 0x38A169, "member": 0x718096, "alumni": 0xA0AEC0}
-TIER_LABELS = {"governing": "Governing partner", "affiliate": "Affiliate partner", "member": "Member", "alumni": "Alumni"}
+TIER_LABELS = {
+    "governing": "Governing partner",
+    "affiliate": "Affiliate partner",
+    "member": "Member",
+    "alumni": "Alumni",
+}
 
 
 def _links(links: Mapping[str, str]) -> str:
@@ -42,11 +47,19 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
         more = f" and {len(projects) - 8} more" if len(projects) > 8 else ""
         embed.add_field(name=f"Projects ({len(projects)})", value=truncate(names + more, 1024), inline=False)
     if chapter.facts:
-        embed.add_field(name="In numbers", value=truncate("\n".join(f"• {f}" for f in chapter.facts), 1024), inline=False)
+        embed.add_field(
+            name="In numbers", value=truncate("\n".join(f"• {f}" for f in chapter.facts), 1024), inline=False
+        )
     if chapter.people:
-        people = ", ".join(f"{p.get('name')} ({p['role']})" if p.get("role") else str(p.get("name")) for p in chapter.people)
+        people = ", ".join(
+            f"{p.get('name')} ({p['role']})" if p.get("role") else str(p.get("name")) for p in chapter.people
+        )
         embed.add_field(name="People", value=truncate(people, 1024), inline=False)
-    links = {"Website": chapter.website or "", "Blog": chapter.feed_url or "", "Events": chapter.events_url or ""}
+    links = {
+        "Website": chapter.website or "",
+        "Blog": chapter.feed_url or "",
+        "Events": chapter.events_url or "",
+    }
     links.update({name.capitalize(): url for name, url in chapter.social.items()})
     if text := _links(links):
         embed.add_field(name="Links", value=truncate(text, 1024), inline=False)
@@ -104,7 +117,8 @@ def overview_embed(overview: Overview) -> discord.Embed:
     )
     embed.add_field(name="By region", value="\n".join(f"{r}: {n}" for r, n in overview.by_region.items()) or "—")
     embed.add_field(
-        name="By tier", value="\n".join(f"{TIER_LABELS.get(t, t)}: {n}" for t, n in overview.by_tier.items()) or "—"
+        name="By tier",
+        value="\n".join(f"{TIER_LABELS.get(t, t)}: {n}" for t, n in overview.by_tier.items()) or "—",
     )
     if overview.by_status:
         embed.add_field(name="Projects", value="\n".join(f"{s}: {n}" for s, n in overview.by_status.items()))
@@ -117,7 +131,10 @@ def history_embed(title: str, changes: Sequence[ChangeInfo]) -> discord.Embed:
     for change in changes[:15]:
         fields = ", ".join(sorted(change.changes)) or "nothing"
         lines.append(f"{discord.utils.format_dt(change.at, 'f')} — **{change.actor_name}** {change.action}d: {fields}")
-    embed = discord.Embed(title=truncate(f"History of {title}", 256), description=truncate("\n".join(lines), 4096) or "No changes recorded.")
+    embed = discord.Embed(
+        title=truncate(f"History of {title}", 256),
+        description=truncate("\n".join(lines), 4096) or "No changes recorded.",
+    )
     if len(changes) > 15:
         embed.set_footer(text=f"Showing the latest 15 of {len(changes)} changes")
     return embed

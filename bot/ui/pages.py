@@ -58,7 +58,9 @@ def encode_args(kind: str, args: dict[str, str]) -> str:
     return urlencode(args)
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pg:(?P<kind>[a-z]+):(?P<page>\d+):(?P<args>.*)"):
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pg:(?P<kind>[a-z]+):(?P<page>\d+):(?P<args>.*)"
+):
     """A previous/next button; stateless, so it keeps working after a restart."""
 
     def __init__(self, kind: str, page: int, args: dict[str, str], label: str, *, disabled: bool = False) -> None:
@@ -70,11 +72,12 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pg:(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PageButton:
         """Rebuild the button from its custom_id."""
         args = dict(parse_qsl(match["args"]))
-        return cls(match["kind"], int(match["page"]), args, item.label or "", disabled=item.disabled)
+        label = getattr(item, "label", None) or ""
+        return cls(match["kind"], int(match["page"]), args, label, disabled=bool(getattr(item, "disabled", False)))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Show the requested page in place."""

@@ -8,8 +8,18 @@ from hypothesis import strategies as st
 from bot.services.search import Entry, SearchIndex, compact, normalise
 
 ENTRIES = [
-    Entry("code4romania", "Code for Romania", ("Code4Romania", "code4.ro"), "election monitoring and asylum tools"),
-    Entry("g0v", "g0v (Code for Taiwan)", ("g0v", "g0v.tw", "零時政府", "Code for Taiwan"), "hackathons, transparency"),
+    Entry(
+        "code4romania",
+        "Code for Romania",
+        ("Code4Romania", "code4.ro"),
+        "election monitoring and asylum tools",
+    ),
+    Entry(
+        "g0v",
+        "g0v (Code for Taiwan)",
+        ("g0v", "g0v.tw", "零時政府", "Code for Taiwan"),
+        "hackathons, transparency",
+    ),
     Entry("codeando-mexico", "Codeando México", (), "Retos Públicos, public procurement challenges"),
     Entry("code-for-america", "Code for America", ("CfA",), "brigades across the United States"),
 ]
@@ -36,7 +46,9 @@ def test_exact_names_and_aliases_in_any_script() -> None:
 def test_exact_beats_prefix_beats_words() -> None:
     idx = index()
     assert idx.complete("code for america")[0] == "code-for-america"
-    assert idx.complete("code")[:3] == ["code-for-america", "code4romania", "code4romania"][:1] + idx.complete("code")[1:3]
+    assert (
+        idx.complete("code")[:3] == ["code-for-america", "code4romania", "code4romania"][:1] + idx.complete("code")[1:3]
+    )
     assert set(idx.complete("code")) >= {"code-for-america", "code4romania", "g0v"}
     assert idx.complete("taiwan") == ["g0v"]
 

@@ -1,0 +1,102 @@
+"""The directory service on a real database: seeding, imports, look-ups, edits and history."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import DEFAULT_SEED_FILE
+from bot.errors import NotFound, UserError
+from bot.services.directory import DirectoryService
+from db.models import ChangeRecord
+from tests.conftest import SHARED
+
+BRIGADE = SHARED / "data" / "directory" / "cfa_brigade-information_organizations.json"
+PROJECT_INDEX = SHARED / "data" / "directory" / "cti_project-index_index-v1_projects_codeforall_members.json"
+
+
+@pytest.fixture
+async def directory(sessions: async_sessionmaker[AsyncSession]) -> DirectoryService:
+    service = DirectoryService(sessions)
+    await service.load(seed_file=DEFAULT_SEED_FILE)
+    return service
+
+
+async def test_seed_is_loaded_once(directory: DirectoryService, sessions: async_sessionmaker[AsyncSession]) -> None:
+    assert {"g0v", "code4romania", "codeando-mexico"} <= set(directory.chapters)
+    count = len(directory.chapters)
+    again = DirectoryService(sessions)
+    await again.load(seed_file=DEFAULT_SEED_FILE)
+    assert len(again.chapters) == count
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [("g0v", "g0v"), ("零時政府", "g0v"), ("Code4Romania", "code4romania"), ("code4.ro", "code4romania"),
+     ("code4romaina", "code4romania"), ("codeando mexico", "codeando-mexico"), ("TAIWAN", "g0v")],
+)
+def test_forgiving_chapter_lookup(directory: DirectoryService, query: str, key: str) -> None:
+    assert directory.find_chapter(query).key == key
+
+
+def test_unknown_chapter_suggests(directory: DirectoryService) -> None:
+    with pytest.raises(NotFound) as caught:
+        directory.find_chapter("Code for Atlantis")
+    assert caught.value.suggestions and all("Code for" in s for s in caught.value.suggestions)
+    assert "Did you mean" in str(caught.value)
+    assert directory.find_chapter("Code for Ramonia").key == "code4romania"
+
+
+def test_project_search_ranks_and_filters(directory: DirectoryService) -> None:
+    found = directory.search_projects("election")
+    assert found and found[0].chapter_key == "code4romania"
+    assert all(p.chapter_key == "code4romania" for p in directory.search_projects(chapter="code4.ro"))
+    with pytest.raises(UserError):
+        directory.search_projects(status="nonsense")
+
+
+@pytest.mark.skipif(not BRIGADE.exists(), reason="shared data folder not present")
+async def test_brigade_import_is_idempotent_and_merges_with_the_seed(directory: DirectoryService) -> None:
+    first = await directory.import_file(BRIGADE, actor_name="test")
+    assert first.created > 100
+    network = [c for c in directory.chapters.values() if c.tier in ("governing", "affiliate")]
+    assert len(network) == 18
+    assert directory.find_chapter("Code for Romania").key == "code4romania"
+    assert directory.find_chapter("g0v.tw").key == "g0v"
+    second = await directory.import_file(BRIGADE, actor_name="test")
+    assert (second.created, second.updated) == (0, 0)
+
+
+@pytest.mark.skipif(not PROJECT_INDEX.exists(), reason="shared data folder not present")
+async def test_project_index_import(directory: DirectoryService) -> None:
+    await directory.import_file(BRIGADE, actor_name="test")
+    report = await directory.import_file(PROJECT_INDEX, actor_name="test")
+    assert report.created > 500
+    again = await directory.import_file(PROJECT_INDEX, actor_name="test")
+    assert (again.created, again.updated) == (0, 0)
+
+
+async def test_edits_are_validated_and_recorded(
+    directory: DirectoryService, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await directory.edit_chapter("g0v", {"city": "Taipei City"}, actor_id=5, actor_name="ana")
+    assert directory.chapters["g0v"].city == "Taipei City"
+    history = await directory.history("chapter", "g0v")
+    assert history[0].actor_name == "ana" and history[0].changes["city"][1] == "Taipei City"
+    with pytest.raises(UserError):
+        await directory.edit_chapter("g0v", {"website": "not a url"}, actor_id=5, actor_name="ana")
+    async with sessions() as session:
+        before = await session.scalar(select(func.count()).select_from(ChangeRecord))
+    with pytest.raises(UserError):
+        await directory.edit_project(None, {"key": "g0v/x", "name": "X", "chapter": "nope"}, actor_id=5, actor_name="ana")
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ChangeRecord)) == before
+
+
+async def test_export_round_trips(directory: DirectoryService) -> None:
+    from bot.services import directory_io
+
+    batch = directory_io.parse_yaml(directory_io.dump_yaml(await directory.export_batch()))
+    assert not batch.issues
+    assert {c.key for c in batch.chapters} == set(directory.chapters)

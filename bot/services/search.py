@@ -8,6 +8,7 @@ corrects misspelt words against the (much smaller) vocabulary.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -61,6 +62,7 @@ class SearchIndex:
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._entries: dict[str, Entry] = {}
+        self._normal_names: dict[str, str] = {}
         self._exact_name: dict[str, set[str]] = {}
         self._exact_alias: dict[str, set[str]] = {}
         self._sorted_names: list[tuple[str, str]] = []
@@ -95,6 +97,7 @@ class SearchIndex:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
+        del self._normal_names[key]
         for form in _forms(entry.name):
             _discard(self._exact_name, form, key)
         for alias in entry.aliases:
@@ -113,6 +116,7 @@ class SearchIndex:
     def _add(self, entry: Entry, *, keep_sorted: bool) -> None:
         key = entry.key
         self._entries[key] = entry
+        self._normal_names[key] = normalise(entry.name)
         for form in _forms(entry.name):
             self._exact_name.setdefault(form, set()).add(key)
         for alias in entry.aliases:
@@ -177,7 +181,7 @@ class SearchIndex:
         words = normalise(query).split()
         if not words:
             keys = set(self._entries) if within is None else within & self._entries.keys()
-            return sorted(keys, key=lambda k: normalise(self._entries[k].name))[:limit]
+            return sorted(keys, key=self._normal_names.__getitem__)[:limit]
         in_names = self._match_all(words, self._name_words)
         in_text = set() if names_only else self._match_all(words, self._text_words, also=self._name_words)
         if within is not None:
@@ -187,11 +191,14 @@ class SearchIndex:
         text = " ".join(words)
 
         def rank(key: str) -> tuple[int, float, str]:
-            entry = self._entries[key]
+            name = self._normal_names[key]
             tier = 0 if key == exact else 1 if key in in_names else 2
-            return (tier, -fuzz.token_set_ratio(text, normalise(entry.name)), normalise(entry.name))
+            return (tier, -fuzz.token_set_ratio(text, name), name)
 
-        return sorted(in_names | in_text, key=rank)[:limit]
+        found = in_names | in_text
+        if limit is not None and len(found) > limit:
+            return heapq.nsmallest(limit, found, key=rank)
+        return sorted(found, key=rank)
 
     def suggest(self, query: str, limit: int = 3, cutoff: float = 60.0) -> list[str]:
         """Keys whose names look most like the query, for 'did you mean'."""
@@ -220,7 +227,7 @@ class SearchIndex:
     def _unique_sorted(self, limit: int) -> list[tuple[str, str]]:
         seen: dict[str, tuple[str, str]] = {}
         for name, key in self._sorted_names:
-            if normalise(self._entries[key].name) == name:
+            if self._normal_names[key] == name:
                 seen.setdefault(key, (name, key))
                 if len(seen) >= limit:
                     break

@@ -99,24 +99,31 @@ class ChapterModal(discord.ui.Modal):
         )
         self.directory, self.key, self.extra = directory, key, extra
         self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Name", max_length=200, default=chapter.name if chapter else None
+            custom_id="name", label="Name", max_length=200, default=chapter.name if chapter else None
         )
         self.aliases: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="aliases",
             label="Other names (comma separated)",
             required=False,
             max_length=500,
             default=", ".join(chapter.aliases) if chapter else None,
         )
         self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Website", required=False, max_length=500, default=chapter.website if chapter else None
+            custom_id="website",
+            label="Website",
+            required=False,
+            max_length=500,
+            default=chapter.website if chapter else None,
         )
         self.feed_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="feed_url",
             label="Blog feed (RSS/Atom URL)",
             required=False,
             max_length=500,
             default=chapter.feed_url if chapter else None,
         )
         self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="description",
             label="Description",
             style=discord.TextStyle.paragraph,
             required=False,
@@ -159,9 +166,10 @@ class ProjectModal(discord.ui.Modal):
         )
         self.directory, self.key, self.extra = directory, key, extra
         self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Name", max_length=200, default=project.name if project else None
+            custom_id="name", label="Name", max_length=200, default=project.name if project else None
         )
         self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="description",
             label="Description",
             style=discord.TextStyle.paragraph,
             required=False,
@@ -169,18 +177,21 @@ class ProjectModal(discord.ui.Modal):
             default=project.description if project else None,
         )
         self.topics: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="topics",
             label="Topics (comma separated)",
             required=False,
             max_length=300,
             default=", ".join(project.topics) if project else None,
         )
         self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="website",
             label="Website",
             required=False,
             max_length=500,
             default=project.links.get("website") if project else None,
         )
         self.code_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="code_url",
             label="Source code URL",
             required=False,
             max_length=500,

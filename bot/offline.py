@@ -1,0 +1,93 @@
+"""The bot against the local sandbox: the offline demo console and the end-to-end test bed."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.client import CodeForAllBot
+from bot.config import Settings
+from bot.endpoints import use_endpoints
+from bot.sandbox import Sandbox
+
+MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 16) | (1 << 31)  # view, send, read history, use commands
+
+
+@dataclass(slots=True)
+class SandboxSession:
+    """A running sandbox with the bot connected, a guild, an organiser (its owner) and a plain member."""
+
+    sandbox: Sandbox
+    bot: CodeForAllBot
+    task: asyncio.Task[None]
+    guild_id: int
+    channel_id: int
+    organiser_id: int
+    member_id: int
+
+    async def stop(self) -> None:
+        """Close the bot, then the sandbox, and point discord.py back at Discord."""
+        await self.bot.close()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.sandbox.stop()
+        use_endpoints(None, None)
+
+
+async def start_session(
+    settings: Settings, *, sandbox: Sandbox | None = None, port: int = 0, guild_name: str = "Code for All"
+) -> SandboxSession:
+    """Start the sandbox with one guild, connect the real bot to it, and wait until it is ready."""
+    sandbox = sandbox or Sandbox()
+    await sandbox.start(port=port)
+    organiser = sandbox.create_user("you")
+    guild = sandbox.create_guild(guild_name, owner_id=organiser.id)
+    member = sandbox.create_user("ana")
+    sandbox.add_member(guild.id, member.id)
+    channel = sandbox.find_channel(guild.id, "general")
+    use_endpoints(sandbox.api_base, sandbox.gateway_url)
+    settings = settings.model_copy(
+        update={"discord_api_url": sandbox.api_base, "discord_gateway_url": sandbox.gateway_url}
+    )
+    bot = CodeForAllBot(settings, guild_ready_timeout=0.1)
+    task = asyncio.create_task(bot.start(sandbox.bot_token))
+    ready = asyncio.create_task(bot.wait_until_ready())
+    await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        await bot.close()
+        await sandbox.stop()
+        use_endpoints(None, None)
+        if task.done() and task.exception():
+            raise task.exception()  # type: ignore[misc]
+        raise TimeoutError("the bot did not connect to the sandbox within 60 s")
+    return SandboxSession(sandbox, bot, task, guild.id, channel.id, organiser.id, member.id)
+
+
+def sandbox_settings(settings: Settings) -> Settings:
+    """Keep the sandbox's data apart from a real bot's: its own SQLite file unless DATABASE_URL is set."""
+    if settings.database_url:
+        return settings
+    return settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{settings.data_dir / 'sandbox.db'}"}
+    )
+
+
+async def run_sandbox(settings: Settings, script: Path | None = None) -> None:
+    """Run the bot in the sandbox and open the console (or replay `script`)."""
+    from bot.sandbox.console import run_console
+
+    session = await start_session(sandbox_settings(settings), port=settings.sandbox_port)
+    try:
+        print(
+            f"Sandbox at {session.sandbox.url}: you are 'you', an organiser of the guild 'Code for All'. "
+            "Type /help for the commands, quit to leave.",
+            flush=True,
+        )
+        lines = script.read_text(encoding="utf-8").splitlines() if script else None
+        await run_console(
+            session.sandbox, session.guild_id, session.channel_id, session.organiser_id, lines=lines, out=sys.stdout
+        )
+    finally:
+        await session.stop()

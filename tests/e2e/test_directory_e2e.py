@@ -1,0 +1,94 @@
+"""The directory through Discord: slash commands, autocomplete, pages, modals and permissions."""
+
+from __future__ import annotations
+
+from bot.offline import SandboxSession
+from bot.sandbox import InteractionResult
+
+
+async def slash(s: SandboxSession, command: str, user: int | None = None, **options: object) -> InteractionResult:
+    return await s.sandbox.slash(s.guild_id, s.channel_id, user or s.member_id, command, options)
+
+
+async def test_chapter_by_alias_in_any_script(session: SandboxSession) -> None:
+    for query in ("g0v", "零時政府", "Taiwan"):
+        result = await slash(session, "chapter", name=query)
+        embed = result.message.embeds[0]
+        assert "g0v" in embed["title"], query
+        assert not result.message.ephemeral
+
+
+async def test_chapter_typo_is_forgiven(session: SandboxSession) -> None:
+    result = await slash(session, "chapter", name="code4romaina")
+    assert result.message.embeds[0]["title"].startswith("Code for Romania")
+
+
+async def test_unknown_chapter_answers_privately_with_suggestions(session: SandboxSession) -> None:
+    result = await slash(session, "chapter", name="Code for Atlantis")
+    assert result.message.ephemeral
+    assert "Did you mean" in result.message.content
+
+
+async def test_autocomplete_offers_at_most_25_matches(session: SandboxSession) -> None:
+    choices = await session.sandbox.autocomplete(
+        session.guild_id, session.channel_id, session.member_id, "chapter", {"name": "code"}, focused="name"
+    )
+    assert 0 < len(choices) <= 25
+    assert all(c["name"].lower().startswith("code") or "code" in c["name"].lower() for c in choices)
+    romania = await session.sandbox.autocomplete(
+        session.guild_id, session.channel_id, session.member_id, "chapter", {"name": "roman"}, focused="name"
+    )
+    assert romania[0]["value"] == "code4romania"
+
+
+async def test_project_lookup_and_search(session: SandboxSession) -> None:
+    result = await slash(session, "projects", words="election")
+    embed = result.message.embeds[0]
+    assert "election" in embed["description"].lower() or "Romania" in embed["description"]
+    project = await slash(session, "project", name="GoToVote")
+    assert "GoToVote" in project.message.embeds[0]["title"]
+
+
+async def test_chapters_list_paginates_with_buttons(session: SandboxSession) -> None:
+    result = await slash(session, "chapters")
+    message = result.message
+    footer = message.embeds[0]["footer"]["text"]
+    first_page = message.embeds[0]["description"]
+    assert footer.startswith("Page 1/")
+    buttons = message.buttons
+    assert [b["label"] for b in buttons] == ["◀ Previous", "Next ▶"]
+    assert buttons[0]["disabled"] and not buttons[1].get("disabled")
+    clicked = await session.sandbox.click(message, buttons[1]["custom_id"], session.member_id)
+    page_two = clicked.message
+    assert page_two.embeds[0]["footer"]["text"].startswith("Page 2/")
+    assert page_two.id == message.id
+    assert page_two.embeds[0]["description"] != first_page
+
+
+async def test_network_overview_has_a_chart(session: SandboxSession) -> None:
+    result = await slash(session, "network")
+    message = result.message
+    assert message.attachments and message.attachments[0].filename == "network.png"
+    assert message.embeds[0]["image"]["url"].endswith("network.png")
+
+
+async def test_member_cannot_edit_but_organiser_gets_a_form(session: SandboxSession) -> None:
+    refused = await slash(session, "directory edit-chapter", chapter="g0v")
+    assert refused.message.ephemeral
+    assert "organisers" in refused.message.content.lower()
+    form = await slash(session, "directory edit-chapter", user=session.organiser_id, chapter="g0v", city="Taipei City")
+    assert form.modal is not None
+    saved = await session.sandbox.submit_modal(form, {}, session.organiser_id)
+    assert saved.message.ephemeral and saved.message.content == "Saved."
+    shown = await slash(session, "chapter", name="g0v")
+    assert any("Taipei City" in f["value"] for f in shown.message.embeds[0]["fields"])
+    history = await slash(session, "directory history", chapter="g0v")
+    assert "city" in history.message.embeds[0]["description"]
+    assert "you" in history.message.embeds[0]["description"]
+
+
+async def test_organiser_form_rejects_a_bad_url(session: SandboxSession) -> None:
+    form = await slash(session, "directory edit-chapter", user=session.organiser_id, chapter="g0v")
+    result = await session.sandbox.submit_modal(form, {"website": "not a url"}, session.organiser_id)
+    assert result.message.ephemeral
+    assert "website" in result.message.content.lower()

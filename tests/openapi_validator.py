@@ -211,6 +211,11 @@ def _split(path: str) -> tuple[str, ...]:
     return tuple(_normalize(path).strip("/").split("/"))
 
 
+# Discord reads True, true and 1 as true in boolean query strings (and other values as false).
+_TRUE_WORDS = frozenset({"true", "1"})
+_BOOLEAN_WORDS = frozenset({"true", "false", "1", "0"})
+
+
 def _coerce_query_value(value: str) -> object:
     """Interpret a query string value the way Discord parses it."""
     lowered = value.lower()
@@ -424,6 +429,7 @@ class OpenApiValidator:
             if not (
                 self._accepts(param.schema_pointer, raw)
                 or self._accepts(param.schema_pointer, _coerce_query_value(raw))
+                or (raw.lower() in _BOOLEAN_WORDS and self._accepts(param.schema_pointer, raw.lower() in _TRUE_WORDS))
             ):
                 errors = self.schema_errors(param.schema_pointer, _coerce_query_value(raw))
                 problems.append(f"query parameter {name}={raw!r}: {'; '.join(errors)}")

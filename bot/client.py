@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -58,6 +59,9 @@ class CodeForAllBot(commands.Bot):
             await self.load_extension(extension)
         self.scheduler.start()
         await self.sync_commands_if_changed()
+        # The directory indexes are long-lived: keep them out of the cyclic collector's full passes.
+        gc.collect()
+        gc.freeze()
 
     async def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """The JSON Discord would receive for this scope, translated as `tree.sync` does."""

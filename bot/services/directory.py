@@ -150,7 +150,7 @@ class DirectoryService:
         self.summits: dict[str, SummitInfo] = {}
         self._chapter_index = SearchIndex()
         self._project_index = SearchIndex()
-        self._projects_by_chapter: dict[str, set[str]] = {}
+        self._projects_by_chapter: dict[str, list[str]] = {}
         self._projects_by_topic: dict[str, set[str]] = {}
         self._projects_by_status: dict[str, set[str]] = {}
 
@@ -174,6 +174,9 @@ class DirectoryService:
             keys_by_id = {chapter.id: chapter.key for chapter in chapters}
             projects = (await session.scalars(select(Project))).all()
             summits = (await session.scalars(select(Summit))).all()
+        # Kept in name order, so listings never sort per request.
+        chapters = sorted(chapters, key=lambda c: normalise(c.name))
+        projects = sorted(projects, key=lambda p: normalise(p.name))
         self.chapters = {c.key: _chapter_info(c) for c in chapters}
         self.projects = {p.key: _project_info(p, keys_by_id.get(p.chapter_id or 0)) for p in projects}
         self.summits = {s.key: _summit_info(s) for s in summits}
@@ -185,7 +188,7 @@ class DirectoryService:
 
     def _file_project(self, project: ProjectInfo) -> None:
         if project.chapter_key:
-            self._projects_by_chapter.setdefault(project.chapter_key, set()).add(project.key)
+            self._projects_by_chapter.setdefault(project.chapter_key, []).append(project.key)
         for topic in project.topics:
             self._projects_by_topic.setdefault(normalise(topic), set()).add(project.key)
         self._projects_by_status.setdefault(project.status, set()).add(project.key)
@@ -207,22 +210,20 @@ class DirectoryService:
     def list_chapters(
         self, *, region: str | None = None, country: str | None = None, tier: str | None = None
     ) -> list[ChapterInfo]:
-        """Chapters filtered by region, country and tier, by name."""
+        """Chapters filtered by region, country and tier, in name order."""
         wanted_region = normalise(region) if region else None
         wanted_country = country.upper() if country else None
-        found = [
+        return [
             c
             for c in self.chapters.values()
             if (wanted_region is None or normalise(c.region or "") == wanted_region)
             and (wanted_country is None or c.country == wanted_country)
             and (tier is None or c.tier == tier)
         ]
-        return sorted(found, key=lambda c: normalise(c.name))
 
     def chapter_projects(self, chapter_key: str) -> list[ProjectInfo]:
         """A chapter's projects, by name."""
-        keys = self._projects_by_chapter.get(chapter_key, set())
-        return sorted((self.projects[k] for k in keys), key=lambda p: normalise(p.name))
+        return [self.projects[key] for key in self._projects_by_chapter.get(chapter_key, [])]
 
     def regions(self) -> list[str]:
         """Regions present in the directory."""
@@ -261,7 +262,7 @@ class DirectoryService:
         """Projects matching the words (any order, typos forgiven), filtered, best first."""
         within: set[str] | None = None
         if chapter:
-            within = set(self._projects_by_chapter.get(self.find_chapter(chapter).key, set()))
+            within = set(self._projects_by_chapter.get(self.find_chapter(chapter).key, []))
         if topic:
             by_topic = self._projects_by_topic.get(normalise(topic), set())
             within = set(by_topic) if within is None else within & by_topic

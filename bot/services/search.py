@@ -70,6 +70,10 @@ class SearchIndex:
         self._text_words = _Postings()
         self._vocabulary: list[str] = []
         self._vocabulary_dirty = False
+        self._choice_names: list[str] = []
+        self._choice_keys: list[str] = []
+        self._compact_choices: list[str] = []
+        self._choices_dirty = True
         for entry in entries:
             self._add(entry, keep_sorted=False)
         self._sorted_names.sort()
@@ -90,7 +94,7 @@ class SearchIndex:
         if entry.key in self._entries:
             self.remove(entry.key)
         self._add(entry, keep_sorted=True)
-        self._vocabulary_dirty = True
+        self._vocabulary_dirty = self._choices_dirty = True
 
     def remove(self, key: str) -> None:
         """Forget an entry."""
@@ -111,7 +115,7 @@ class SearchIndex:
             self._name_words.discard(word, key)
         for word in _text_words(entry):
             self._text_words.discard(word, key)
-        self._vocabulary_dirty = True
+        self._vocabulary_dirty = self._choices_dirty = True
 
     def _add(self, entry: Entry, *, keep_sorted: bool) -> None:
         key = entry.key
@@ -205,11 +209,11 @@ class SearchIndex:
         target = normalise(query)
         if not target:
             return []
-        names = {name: key for name, key in self._sorted_names}
-        matches = process.extract(target, names.keys(), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+        names, keys_of = self._choices()
+        matches = process.extract(target, names, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
         keys: dict[str, None] = {}
-        for name, _, _ in matches:
-            keys.setdefault(names[name], None)
+        for _, _, position in matches:
+            keys.setdefault(keys_of[position], None)
         return list(keys)[:limit]
 
     def best_guess(self, query: str, threshold: float = 85.0) -> str | None:
@@ -217,12 +221,21 @@ class SearchIndex:
         target = compact(query)
         if len(target) < 4:
             return None
-        names = {compact(name): key for name, key in self._sorted_names}
-        matches = process.extract(target, names.keys(), scorer=fuzz.ratio, limit=5, score_cutoff=threshold)
-        keys = {names[name] for name, _, _ in matches}
+        _, keys_of = self._choices()
+        matches = process.extract(target, self._compact_choices, scorer=fuzz.ratio, limit=5, score_cutoff=threshold)
+        keys = {keys_of[position] for _, _, position in matches}
         return keys.pop() if len(keys) == 1 else None
 
     # -- internals --------------------------------------------------------------------------------
+
+    def _choices(self) -> tuple[list[str], list[str]]:
+        """Names and aliases (normalised) with their keys, for fuzzy matching; rebuilt after changes."""
+        if self._choices_dirty:
+            self._choice_names = [name for name, _ in self._sorted_names]
+            self._choice_keys = [key for _, key in self._sorted_names]
+            self._compact_choices = [name.replace(" ", "") for name in self._choice_names]
+            self._choices_dirty = False
+        return self._choice_names, self._choice_keys
 
     def _unique_sorted(self, limit: int) -> list[tuple[str, str]]:
         seen: dict[str, tuple[str, str]] = {}

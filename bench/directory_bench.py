@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import resource
 import statistics
 import sys
 import tempfile
 import time
-import resource
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -148,9 +148,9 @@ async def bare_bot_throughput(count: int, concurrency: int, rows: list[list[str]
         await bare.tree.sync()
 
     bare.setup_hook = setup_hook  # type: ignore[method-assign]
-    task = asyncio.create_task(bare.start(sandbox.bot_token))
-    while not bare.is_ready():
-        await asyncio.sleep(0.05)
+    await bare.login(sandbox.bot_token)
+    task = asyncio.create_task(bare.connect())
+    await bare.wait_until_ready()
     try:
         return await measure(
             "bare bot: /ping constant",

@@ -51,17 +51,15 @@ async def start_session(
         update={"discord_api_url": sandbox.api_base, "discord_gateway_url": sandbox.gateway_url}
     )
     bot = CodeForAllBot(settings, guild_ready_timeout=0.1)
-    task = asyncio.create_task(bot.start(sandbox.bot_token))
-    ready = asyncio.create_task(bot.wait_until_ready())
-    await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    if not ready.done():
-        ready.cancel()
+    try:
+        await bot.login(sandbox.bot_token)
+        task = asyncio.create_task(bot.connect())
+        await asyncio.wait_for(bot.wait_until_ready(), timeout=60)
+    except BaseException:
         await bot.close()
         await sandbox.stop()
         use_endpoints(None, None)
-        if task.done() and task.exception():
-            raise task.exception()  # type: ignore[misc]
-        raise TimeoutError("the bot did not connect to the sandbox within 60 s")
+        raise
     return SandboxSession(sandbox, bot, task, guild.id, channel.id, organiser.id, member.id)
 
 
@@ -69,9 +67,7 @@ def sandbox_settings(settings: Settings) -> Settings:
     """Keep the sandbox's data apart from a real bot's: its own SQLite file unless DATABASE_URL is set."""
     if settings.database_url:
         return settings
-    return settings.model_copy(
-        update={"database_url": f"sqlite+aiosqlite:///{settings.data_dir / 'sandbox.db'}"}
-    )
+    return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{settings.data_dir / 'sandbox.db'}"})
 
 
 async def run_sandbox(settings: Settings, script: Path | None = None) -> None:

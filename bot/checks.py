@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.i18n import N_
 from bot.services.guilds import is_organiser
 
 T = TypeVar("T")
@@ -16,8 +17,10 @@ T = TypeVar("T")
 class NotOrganiser(app_commands.CheckFailure):
     """The member is neither an organiser nor holds Manage Server."""
 
+    MESSAGE = N_("Only organisers can do this: you need Manage Server or this server's organiser role.")
+
     def __init__(self) -> None:
-        super().__init__("Only organisers can do this: you need Manage Server or this server's organiser role.")
+        super().__init__(self.MESSAGE)
 
 
 async def member_is_organiser(interaction: discord.Interaction[Any]) -> bool:

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.scheduling import create_scheduler
 from bot.services.directory import DirectoryService
 from bot.services.guilds import GuildSettingsService
+from bot.translations import BotTranslator
 from bot.tree import BotTree
 from db.migrate import upgrade
 from db.repositories import get_state, set_state
@@ -55,6 +56,7 @@ class CodeForAllBot(commands.Bot):
         """Migrate, load the directory, load every cog, start the scheduler, sync commands if changed."""
         await upgrade(self.engine)
         await self.directory.load(seed_file=self.settings.seed_file)
+        await self.tree.set_translator(BotTranslator())
         for extension in discover_cogs():
             await self.load_extension(extension)
         self.scheduler.start()

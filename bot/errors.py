@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import secrets
 
+from bot.i18n import N_, Localeish, t
+
 
 class UserError(Exception):
-    """A problem the user can fix; the message is shown to them as it is."""
+    """A problem the user can fix: an English message (also the catalogue's msgid) and its parameters."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message.format(**params) if params else message)
+
+    def translated(self, locale: Localeish) -> str:
+        """The message in the user's language."""
+        return t(locale, self.message, **self.params)
 
 
 class NotFound(UserError):
@@ -16,12 +27,16 @@ class NotFound(UserError):
         self.what = what
         self.query = query
         self.suggestions = suggestions or []
-        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"No {what} matches “{query}”.{hint}")
+        super().__init__(N_("No {what} matches “{query}”."), what=what, query=query)
+        if self.suggestions:
+            self.args = (str(self) + f" Did you mean: {', '.join(self.suggestions)}?",)
 
-
-class NotAllowed(UserError):
-    """The user lacks the right to do this."""
+    def translated(self, locale: Localeish) -> str:
+        """'No chapter matches …', then the suggestions, in the user's language."""
+        text = t(locale, self.message, what=t(locale, self.what), query=self.query)
+        if self.suggestions:
+            text += t(locale, " Did you mean: {suggestions}?", suggestions=", ".join(self.suggestions))
+        return text
 
 
 def new_incident_id() -> str:

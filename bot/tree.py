@@ -8,29 +8,34 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.checks import NotOrganiser
 from bot.errors import UserError, new_incident_id
+from bot.i18n import Localeish, t
 
 log = logging.getLogger(__name__)
 
 
-def explain(error: Exception) -> str | None:
-    """The sentence a user sees for a known error, or None for an unexpected one."""
+def explain(error: Exception, locale: Localeish) -> str | None:
+    """The sentence a user sees for a known error, in their language, or None for an unexpected one."""
     original = getattr(error, "original", error)
     if isinstance(original, UserError):
-        return str(original)
+        return original.translated(locale)
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s."
+        return t(locale, "Slow down: try again in {seconds} s.", seconds=round(error.retry_after))
     if isinstance(error, app_commands.MissingPermissions):
-        return f"You need the {', '.join(p.replace('_', ' ') for p in error.missing_permissions)} permission."
+        permissions = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return t(locale, "You need the {permissions} permission.", permissions=permissions)
     if isinstance(error, app_commands.BotMissingPermissions):
-        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
-        return f"I need the {missing} permission here."
+        permissions = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return t(locale, "I need the {permissions} permission here.", permissions=permissions)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works in a server only."
+        return t(locale, "This command works in a server only.")
     if isinstance(error, app_commands.TransformerError):
-        return f"“{error.value}” is not a valid value here."
+        return t(locale, "“{value}” is not a valid value here.", value=error.value)
+    if isinstance(error, NotOrganiser):
+        return t(locale, NotOrganiser.MESSAGE)
     if isinstance(error, app_commands.CheckFailure):
-        return str(error) or "You are not allowed to use this command."
+        return t(locale, "You are not allowed to use this command.")
     return None
 
 
@@ -45,11 +50,15 @@ class BotTree(app_commands.CommandTree[Any]):
 
 async def report_error(interaction: discord.Interaction[Any], error: Exception, where: str) -> None:
     """The one way errors reach users: a known error's sentence, or an incident id for the logs."""
-    message = explain(error)
+    message = explain(error, interaction.locale)
     if message is None:
         incident = new_incident_id()
         log.error("incident %s in %s", incident, where, exc_info=error)
-        message = f"Something went wrong on my side (incident `{incident}`). Organisers can look it up."
+        message = t(
+            interaction.locale,
+            "Something went wrong on my side (incident `{incident}`). Organisers can look it up.",
+            incident=incident,
+        )
     await send_ephemeral(interaction, message)
 
 

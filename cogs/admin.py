@@ -8,13 +8,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import Localeish, t
 from bot.services.guilds import GuildConfig
 
 
-def _describe(guild: discord.Guild, config: GuildConfig) -> str:
+def _describe(guild: discord.Guild, config: GuildConfig, locale: Localeish) -> str:
     role = guild.get_role(config.organiser_role_id) if config.organiser_role_id else None
-    organisers = role.mention if role else "members with Manage Server only"
-    return f"Organisers: {organisers}\nLanguage for channel posts: {config.locale or guild.preferred_locale.value}"
+    organisers = role.mention if role else t(locale, "members with Manage Server only")
+    return t(
+        locale,
+        "Organisers: {organisers}\nLanguage for channel posts: {locale}",
+        organisers=organisers,
+        locale=config.locale or guild.preferred_locale.value,
+    )
 
 
 class Admin(commands.Cog):
@@ -41,7 +47,9 @@ class Admin(commands.Cog):
         """Show the current settings."""
         assert interaction.guild is not None
         config = await self.bot.guild_settings.get(interaction.guild.id)
-        await interaction.response.send_message(_describe(interaction.guild, config), ephemeral=True)
+        await interaction.response.send_message(
+            _describe(interaction.guild, config, interaction.locale), ephemeral=True
+        )
 
     @settings.command(name="organiser-role", description="Choose the role whose members are organisers")
     @app_commands.describe(role="Organiser role; leave empty to rely on Manage Server only")
@@ -49,7 +57,10 @@ class Admin(commands.Cog):
         """Set or clear the organiser role."""
         assert interaction.guild is not None
         config = await self.bot.guild_settings.update(interaction.guild.id, organiser_role_id=role.id if role else None)
-        await interaction.response.send_message(f"Saved.\n{_describe(interaction.guild, config)}", ephemeral=True)
+        settings = _describe(interaction.guild, config, interaction.locale)
+        await interaction.response.send_message(
+            t(interaction.locale, "Saved.\n{settings}", settings=settings), ephemeral=True
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.checks import organiser_only
 from bot.errors import UserError
+from bot.i18n import N_, Localeish, t
 from bot.services import directory_io
 from bot.services.charts import bar_chart
 from bot.services.directory import STATUSES, TIERS, DirectoryService
@@ -24,13 +25,14 @@ from bot.ui.directory import (
     overview_embed,
     project_embed,
     project_line,
+    tier_label,
 )
 from bot.ui.pages import Listing, PageButton, encode_args, page_view, register_source
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
 
-TIER_CHOICES = [app_commands.Choice(name=t.capitalize(), value=t) for t in TIERS]
+TIER_CHOICES = [app_commands.Choice(name=tier.capitalize(), value=tier) for tier in TIERS]
 STATUS_CHOICES = [app_commands.Choice(name=s.capitalize(), value=s) for s in STATUSES]
 REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in directory_io.REGIONS]
 
@@ -40,27 +42,45 @@ def _directory(client: Any) -> DirectoryService:
     return directory
 
 
-def chapters_listing(client: Any, args: dict[str, str]) -> Listing:
+def chapters_listing(client: Any, args: dict[str, str], locale: Localeish) -> Listing:
     """Chapters filtered by region, country and tier."""
     directory = _directory(client)
     found = directory.list_chapters(region=args.get("r"), country=args.get("n"), tier=args.get("i"))
-    filters = ", ".join(v for v in (args.get("r"), args.get("n"), args.get("i")) if v)
+    region, tier = args.get("r"), args.get("i")
+    filters = ", ".join(
+        v for v in (t(locale, region) if region else "", args.get("n"), tier_label(tier, locale) if tier else "") if v
+    )
     return Listing(
-        f"Chapters ({filters})" if filters else "Chapters",
-        [chapter_line(c) for c in found],
-        "No chapter matches.",
+        t(locale, "Chapters ({filters})", filters=filters) if filters else t(locale, "Chapters"),
+        [chapter_line(c, locale) for c in found],
+        t(locale, "No chapter matches."),
     )
 
 
-def projects_listing(client: Any, args: dict[str, str]) -> Listing:
+def projects_listing(client: Any, args: dict[str, str], locale: Localeish) -> Listing:
     """Projects matching words and filters."""
     directory = _directory(client)
     found = directory.search_projects(
         args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s")
     )
-    lines = [project_line(p, directory.chapters.get(p.chapter_key or "")) for p in found]
-    what = " · ".join(v for v in (args.get("w"), args.get("c"), args.get("t"), args.get("s")) if v)
-    return Listing(f"Projects: {what}" if what else "Projects", lines, "No project matches.")
+    lines = [project_line(p, directory.chapters.get(p.chapter_key or ""), locale) for p in found]
+    chapter = directory.chapters.get(args.get("c", ""))
+    status = args.get("s")
+    what = " · ".join(
+        v
+        for v in (
+            args.get("w"),
+            chapter.name if chapter else "",
+            args.get("t"),
+            t(locale, status.capitalize()) if status else "",
+        )
+        if v
+    )
+    return Listing(
+        t(locale, "Projects: {filters}", filters=what) if what else t(locale, "Projects"),
+        lines,
+        t(locale, "No project matches."),
+    )
 
 
 async def _chapter_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -78,11 +98,24 @@ async def _project_choices(interaction: discord.Interaction[Any], current: str) 
 
 
 async def _topic_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=t, value=t) for t in _directory(interaction.client).complete_topics(current)]
+    return [
+        app_commands.Choice(name=topic, value=topic)
+        for topic in _directory(interaction.client).complete_topics(current)
+    ]
 
 
 def _actor(interaction: discord.Interaction[Any]) -> dict[str, Any]:
     return {"actor_id": interaction.user.id, "actor_name": str(interaction.user)}
+
+
+def _issue_line(issue: directory_io.ImportIssue, locale: Localeish) -> str:
+    if issue.index < 0:
+        return f"• {issue}"
+    if issue.key:
+        return t(
+            locale, "• record {number} ({key}): {reason}", number=issue.index + 1, key=issue.key, reason=issue.reason
+        )
+    return t(locale, "• record {number}: {reason}", number=issue.index + 1, reason=issue.reason)
 
 
 def _split(text: str) -> list[str]:
@@ -92,39 +125,38 @@ def _split(text: str) -> list[str]:
 class ChapterModal(discord.ui.Modal):
     """Organisers type a chapter's texts; structured fields come from the command's options."""
 
-    def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any]) -> None:
+    def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> None:
         chapter = directory.chapters.get(key) if key else None
-        super().__init__(
-            title=truncate(f"Edit {chapter.name}" if chapter else "New chapter", 45), custom_id="dir:chapter"
-        )
+        title = t(locale, "Edit {name}", name=chapter.name) if chapter else t(locale, "New chapter")
+        super().__init__(title=truncate(title, 45), custom_id="dir:chapter")
         self.directory, self.key, self.extra = directory, key, extra
         self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="name", label="Name", max_length=200, default=chapter.name if chapter else None
+            custom_id="name", label=t(locale, "Name"), max_length=200, default=chapter.name if chapter else None
         )
         self.aliases: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="aliases",
-            label="Other names (comma separated)",
+            label=t(locale, "Other names (comma separated)"),
             required=False,
             max_length=500,
             default=", ".join(chapter.aliases) if chapter else None,
         )
         self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="website",
-            label="Website",
+            label=t(locale, "Website"),
             required=False,
             max_length=500,
             default=chapter.website if chapter else None,
         )
         self.feed_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="feed_url",
-            label="Blog feed (RSS/Atom URL)",
+            label=t(locale, "Blog feed (RSS/Atom URL)"),
             required=False,
             max_length=500,
             default=chapter.feed_url if chapter else None,
         )
         self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="description",
-            label="Description",
+            label=t(locale, "Description"),
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=4000,
@@ -146,8 +178,8 @@ class ChapterModal(discord.ui.Modal):
         if self.key is None:
             values["key"] = directory_io.slugify(self.name.value)
         chapter = await self.directory.edit_chapter(self.key, values, **_actor(interaction))
-        embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale.value)
-        await interaction.response.send_message("Saved.", embed=embed, ephemeral=True)
+        embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
+        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
 
     async def on_error(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -159,18 +191,17 @@ class ChapterModal(discord.ui.Modal):
 class ProjectModal(discord.ui.Modal):
     """Organisers type a project's texts."""
 
-    def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any]) -> None:
+    def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> None:
         project = directory.projects.get(key) if key else None
-        super().__init__(
-            title=truncate(f"Edit {project.name}" if project else "New project", 45), custom_id="dir:project"
-        )
+        title = t(locale, "Edit {name}", name=project.name) if project else t(locale, "New project")
+        super().__init__(title=truncate(title, 45), custom_id="dir:project")
         self.directory, self.key, self.extra = directory, key, extra
         self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="name", label="Name", max_length=200, default=project.name if project else None
+            custom_id="name", label=t(locale, "Name"), max_length=200, default=project.name if project else None
         )
         self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="description",
-            label="Description",
+            label=t(locale, "Description"),
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=4000,
@@ -178,21 +209,21 @@ class ProjectModal(discord.ui.Modal):
         )
         self.topics: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="topics",
-            label="Topics (comma separated)",
+            label=t(locale, "Topics (comma separated)"),
             required=False,
             max_length=300,
             default=", ".join(project.topics) if project else None,
         )
         self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="website",
-            label="Website",
+            label=t(locale, "Website"),
             required=False,
             max_length=500,
             default=project.links.get("website") if project else None,
         )
         self.code_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="code_url",
-            label="Source code URL",
+            label=t(locale, "Source code URL"),
             required=False,
             max_length=500,
             default=project.code_url if project else None,
@@ -219,7 +250,8 @@ class ProjectModal(discord.ui.Modal):
             values["key"] = f"{values['chapter']}/{directory_io.slugify(self.name.value)}"
         project = await self.directory.edit_project(self.key, values, **_actor(interaction))
         chapter = self.directory.chapters.get(project.chapter_key or "")
-        await interaction.response.send_message("Saved.", embed=project_embed(project, chapter), ephemeral=True)
+        embed = project_embed(project, chapter, interaction.locale)
+        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
 
     async def on_error(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -246,8 +278,9 @@ class Directory(commands.Cog):
     async def _send_listing(self, interaction: discord.Interaction[Any], kind: str, args: dict[str, str]) -> None:
         args = {k: v for k, v in args.items() if v}
         encode_args(kind, args)
-        listing = chapters_listing(self.bot, args) if kind == "chapters" else projects_listing(self.bot, args)
-        embed, view = page_view(kind, args, listing, 0)
+        source = chapters_listing if kind == "chapters" else projects_listing
+        listing = source(self.bot, args, interaction.locale)
+        embed, view = page_view(kind, args, listing, 0, interaction.locale)
         await interaction.response.send_message(embed=embed, view=view)
 
     @app_commands.command(name="chapter", description="Show a chapter of the network")
@@ -256,7 +289,7 @@ class Directory(commands.Cog):
     async def chapter(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100]) -> None:
         """Look a chapter up, forgiving typos."""
         chapter = self.directory.find_chapter(name)
-        embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale.value)
+        embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
         await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="project", description="Show a project of the network")
@@ -266,7 +299,7 @@ class Directory(commands.Cog):
         """Look a project up, forgiving typos."""
         project = self.directory.projects.get(name) or self.directory.find_project(name)
         chapter = self.directory.chapters.get(project.chapter_key or "")
-        await interaction.response.send_message(embed=project_embed(project, chapter))
+        await interaction.response.send_message(embed=project_embed(project, chapter, interaction.locale))
 
     @app_commands.command(name="chapters", description="List chapters, filtered by region, country or tier")
     @app_commands.describe(region="Region", country="Country code, e.g. RO", tier="Place in the network")
@@ -280,7 +313,7 @@ class Directory(commands.Cog):
     ) -> None:
         """Paginated chapter list."""
         if country and not country.isalpha():
-            raise UserError("Country must be a two-letter code such as RO or TW.")
+            raise UserError(N_("Country must be a two-letter code such as RO or TW."))
         await self._send_listing(
             interaction, "chapters", {"r": region or "", "n": (country or "").upper(), "i": tier or ""}
         )
@@ -307,8 +340,9 @@ class Directory(commands.Cog):
         """Counts by region and tier, and a chart image."""
         overview = self.directory.overview()
         await interaction.response.defer(thinking=True)
-        png = await asyncio.to_thread(bar_chart, "Chapters by region", overview.by_region)
-        embed = overview_embed(overview)
+        labels = {t(interaction.locale, region): count for region, count in overview.by_region.items()}
+        png = await asyncio.to_thread(bar_chart, t(interaction.locale, "Chapters by region"), labels)
+        embed = overview_embed(overview, interaction.locale)
         embed.set_image(url="attachment://network.png")
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), "network.png"))
 
@@ -330,7 +364,7 @@ class Directory(commands.Cog):
             "country": country.upper() if country else None,
             "city": city,
         }
-        await interaction.response.send_modal(ChapterModal(self.directory, None, extra))
+        await interaction.response.send_modal(ChapterModal(self.directory, None, extra, interaction.locale))
 
     @manage.command(name="edit-chapter", description="Edit a chapter (organisers)")
     @app_commands.autocomplete(chapter=_chapter_choices)
@@ -350,7 +384,7 @@ class Directory(commands.Cog):
         extra = {k: v for k, v in {"tier": tier, "region": region, "city": city}.items() if v}
         if country:
             extra["country"] = country.upper()
-        await interaction.response.send_modal(ChapterModal(self.directory, found.key, extra))
+        await interaction.response.send_modal(ChapterModal(self.directory, found.key, extra, interaction.locale))
 
     @manage.command(name="add-project", description="Add a project to a chapter (organisers)")
     @app_commands.autocomplete(chapter=_chapter_choices)
@@ -365,7 +399,7 @@ class Directory(commands.Cog):
         """Open the project form."""
         found = self.directory.find_chapter(chapter)
         await interaction.response.send_modal(
-            ProjectModal(self.directory, None, {"chapter": found.key, "status": status})
+            ProjectModal(self.directory, None, {"chapter": found.key, "status": status}, interaction.locale)
         )
 
     @manage.command(name="edit-project", description="Edit a project (organisers)")
@@ -381,7 +415,7 @@ class Directory(commands.Cog):
         """Open the project form, prefilled."""
         found = self.directory.projects.get(project) or self.directory.find_project(project)
         extra = {"status": status} if status else {}
-        await interaction.response.send_modal(ProjectModal(self.directory, found.key, extra))
+        await interaction.response.send_modal(ProjectModal(self.directory, found.key, extra, interaction.locale))
 
     @manage.command(name="history", description="Who changed a chapter or project, and when")
     @app_commands.autocomplete(chapter=_chapter_choices, project=_project_choices)
@@ -393,7 +427,7 @@ class Directory(commands.Cog):
     ) -> None:
         """Show recorded changes."""
         if bool(chapter) == bool(project):
-            raise UserError("Give either a chapter or a project.")
+            raise UserError(N_("Give either a chapter or a project."))
         if chapter:
             found_chapter = self.directory.find_chapter(chapter)
             changes = await self.directory.history("chapter", found_chapter.key)
@@ -402,7 +436,7 @@ class Directory(commands.Cog):
             found_project = self.directory.projects.get(project or "") or self.directory.find_project(project or "")
             changes = await self.directory.history("project", found_project.key)
             title = found_project.name
-        await interaction.response.send_message(embed=history_embed(title, changes), ephemeral=True)
+        await interaction.response.send_message(embed=history_embed(title, changes, interaction.locale), ephemeral=True)
 
     @manage.command(name="import", description="Import chapters and projects from a file (organisers)")
     @app_commands.describe(file="Our YAML, brigade-information organizations.json, or a project index JSON")
@@ -411,16 +445,19 @@ class Directory(commands.Cog):
         """Parse and upsert an uploaded file, reporting skipped records."""
         if file.size > MAX_IMPORT_BYTES:
             raise UserError(
-                f"That file is {file.size // 1024} KiB; the limit is {MAX_IMPORT_BYTES // 1024 // 1024} MiB."
+                N_("That file is {size} KiB; the limit is {limit} MiB."),
+                size=file.size // 1024,
+                limit=MAX_IMPORT_BYTES // 1024 // 1024,
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         batch = await asyncio.to_thread(directory_io.parse_bytes, data, file.filename)
         report = await self.directory.import_batch(batch, **_actor(interaction))
-        lines = [f"Imported **{file.filename}**: {report.summary()}."]
-        lines += [f"• {issue}" for issue in report.issues[:10]]
+        locale = interaction.locale
+        lines = [t(locale, "Imported **{filename}**: {summary}.", filename=file.filename, summary=report.summary())]
+        lines += [_issue_line(issue, locale) for issue in report.issues[:10]]
         if len(report.issues) > 10:
-            lines.append(f"… and {len(report.issues) - 10} more.")
+            lines.append(t(locale, "… and {count} more.", count=len(report.issues) - 10))
         await interaction.followup.send(truncate("\n".join(lines), 2000), ephemeral=True)
 
     @manage.command(name="export", description="Download the directory as YAML (organisers)")
@@ -429,7 +466,7 @@ class Directory(commands.Cog):
         """Send the whole directory as a YAML attachment."""
         text = directory_io.dump_yaml(await self.directory.export_batch())
         await interaction.response.send_message(
-            "The directory as YAML:",
+            t(interaction.locale, "The directory as YAML:"),
             file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),
             ephemeral=True,
         )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.errors import NotFound, UserError
+from bot.i18n import N_
 from bot.services import directory_io
 from bot.services.directory_io import (
     ChapterRecord,
@@ -200,7 +201,7 @@ class DirectoryService:
         key = self._resolve(self._chapter_index, query)
         if key is None:
             suggestions = [self.chapters[k].name for k in self._chapter_index.suggest(query)]
-            raise NotFound("chapter", query, suggestions)
+            raise NotFound(N_("chapter"), query, suggestions)
         return self.chapters[key]
 
     def complete_chapters(self, query: str, limit: int = 25) -> list[ChapterInfo]:
@@ -236,7 +237,7 @@ class DirectoryService:
         key = self._resolve(self._project_index, query)
         if key is None:
             suggestions = [self.projects[k].name for k in self._project_index.suggest(query)]
-            raise NotFound("project", query, suggestions)
+            raise NotFound(N_("project"), query, suggestions)
         return self.projects[key]
 
     def complete_projects(self, query: str, limit: int = 25) -> list[ProjectInfo]:
@@ -268,7 +269,7 @@ class DirectoryService:
             within = set(by_topic) if within is None else within & by_topic
         if status:
             if status not in STATUSES:
-                raise UserError(f"Status must be one of: {', '.join(STATUSES)}.")
+                raise UserError(N_("Status must be one of: {statuses}."), statuses=", ".join(STATUSES))
             by_status = self._projects_by_status.get(status, set())
             within = set(by_status) if within is None else within & by_status
         keys = self._project_index.search(words, within=within)
@@ -417,7 +418,7 @@ class DirectoryService:
             writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
             await writer.prepare()
             if key is None and record["key"] in writer.chapters:
-                raise UserError(f"A chapter with the key “{record['key']}” already exists.")
+                raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
             writer.upsert_chapter(record, match_by_name=False)
         await self._reload()
         return self.chapters[record["key"]]
@@ -433,7 +434,7 @@ class DirectoryService:
             writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
             await writer.prepare()
             if key is None and record["key"] in writer.projects:
-                raise UserError(f"A project with the key “{record['key']}” already exists.")
+                raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
             writer.upsert_project(0, record)
         if report.issues:
             raise UserError(report.issues[0].reason)
@@ -445,7 +446,7 @@ class DirectoryService:
             return {}
         chapter = self.chapters.get(key)
         if chapter is None:
-            raise NotFound("chapter", key)
+            raise NotFound(N_("chapter"), key)
         return _plain({name: getattr(chapter, name) for name in ChapterInfo.__slots__})
 
     def _current_project_values(self, key: str | None) -> dict[str, Any]:
@@ -453,7 +454,7 @@ class DirectoryService:
             return {}
         project = self.projects.get(key)
         if project is None:
-            raise NotFound("project", key)
+            raise NotFound(N_("project"), key)
         values = _plain({name: getattr(project, name) for name in ProjectInfo.__slots__})
         values["chapter"] = values.pop("chapter_key")
         return values

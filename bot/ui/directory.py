@@ -1,4 +1,4 @@
-"""Embeds for the directory."""
+"""Embeds for the directory, in the reader's language."""
 
 from __future__ import annotations
 
@@ -6,69 +6,78 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.i18n import N_, Localeish, locale_tag, t
 from bot.services.directory import ChangeInfo, ChapterInfo, Overview, ProjectInfo
 from bot.text import flag, truncate
 
 TIER_COLOURS = {"governing": 0x2B6CB0, "affiliate": 0x38A169, "member": 0x718096, "alumni": 0xA0AEC0}
 TIER_LABELS = {
-    "governing": "Governing partner",
-    "affiliate": "Affiliate partner",
-    "member": "Member",
-    "alumni": "Alumni",
+    "governing": N_("Governing partner"),
+    "affiliate": N_("Affiliate partner"),
+    "member": N_("Member"),
+    "alumni": N_("Alumni"),
 }
+
+
+def tier_label(tier: str, locale: Localeish) -> str:
+    """A tier as people say it."""
+    return t(locale, TIER_LABELS.get(tier, tier))
 
 
 def _links(links: Mapping[str, str]) -> str:
     return " · ".join(f"[{name}]({url})" for name, url in links.items() if url.startswith(("http://", "https://")))
 
 
-def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale: str) -> discord.Embed:
+def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale: Localeish) -> discord.Embed:
     """Everything members want to know about a chapter, in one embed."""
-    local_name = chapter.localised_name(locale)
+    tag = locale_tag(locale)
+    local_name = chapter.localised_name(tag)
     title = f"{chapter.name} · {local_name}" if local_name and local_name != chapter.name else chapter.name
     embed = discord.Embed(
         title=truncate(title, 256),
         url=chapter.website,
-        description=truncate(chapter.localised_description(locale) or "", 1500) or None,
+        description=truncate(chapter.localised_description(tag) or "", 1500) or None,
         colour=TIER_COLOURS.get(chapter.tier),
     )
     place = ", ".join(p for p in (chapter.city, chapter.country) if p)
     if place:
-        embed.add_field(name="Where", value=f"{flag(chapter.country)} {place}".strip())
+        embed.add_field(name=t(locale, "Where"), value=f"{flag(chapter.country)} {place}".strip())
     if chapter.region:
-        embed.add_field(name="Region", value=chapter.region)
-    embed.add_field(name="Network", value=TIER_LABELS.get(chapter.tier, chapter.tier))
+        embed.add_field(name=t(locale, "Region"), value=t(locale, chapter.region))
+    embed.add_field(name=t(locale, "Network"), value=tier_label(chapter.tier, locale))
     if chapter.founded:
-        embed.add_field(name="Founded", value=str(chapter.founded))
+        embed.add_field(name=t(locale, "Founded"), value=str(chapter.founded))
     if chapter.joined:
-        embed.add_field(name="Joined the network", value=str(chapter.joined))
+        embed.add_field(name=t(locale, "Joined the network"), value=str(chapter.joined))
     if projects:
         names = ", ".join(p.name for p in projects[:8])
-        more = f" and {len(projects) - 8} more" if len(projects) > 8 else ""
-        embed.add_field(name=f"Projects ({len(projects)})", value=truncate(names + more, 1024), inline=False)
-    if chapter.facts:
+        more = t(locale, " and {count} more", count=len(projects) - 8) if len(projects) > 8 else ""
         embed.add_field(
-            name="In numbers", value=truncate("\n".join(f"• {f}" for f in chapter.facts), 1024), inline=False
+            name=t(locale, "Projects ({count})", count=len(projects)), value=truncate(names + more, 1024), inline=False
         )
+    if chapter.facts:
+        facts = "\n".join(f"• {fact}" for fact in chapter.facts)
+        embed.add_field(name=t(locale, "In numbers"), value=truncate(facts, 1024), inline=False)
     if chapter.people:
         people = ", ".join(
             f"{p.get('name')} ({p['role']})" if p.get("role") else str(p.get("name")) for p in chapter.people
         )
-        embed.add_field(name="People", value=truncate(people, 1024), inline=False)
+        embed.add_field(name=t(locale, "People"), value=truncate(people, 1024), inline=False)
     links = {
-        "Website": chapter.website or "",
-        "Blog": chapter.feed_url or "",
-        "Events": chapter.events_url or "",
+        t(locale, "Website"): chapter.website or "",
+        t(locale, "Blog"): chapter.feed_url or "",
+        t(locale, "Events"): chapter.events_url or "",
     }
     links.update({name.capitalize(): url for name, url in chapter.social.items()})
     if text := _links(links):
-        embed.add_field(name="Links", value=truncate(text, 1024), inline=False)
+        embed.add_field(name=t(locale, "Links"), value=truncate(text, 1024), inline=False)
     aliases = ", ".join(chapter.aliases)
-    embed.set_footer(text=truncate(f"Also known as: {aliases}" if aliases else chapter.key, 2048))
+    footer = t(locale, "Also known as: {aliases}", aliases=aliases) if aliases else chapter.key
+    embed.set_footer(text=truncate(footer, 2048))
     return embed
 
 
-def project_embed(project: ProjectInfo, chapter: ChapterInfo | None) -> discord.Embed:
+def project_embed(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> discord.Embed:
     """A project with its chapter, topics, status and links."""
     embed = discord.Embed(
         title=truncate(project.name, 256),
@@ -77,64 +86,78 @@ def project_embed(project: ProjectInfo, chapter: ChapterInfo | None) -> discord.
         colour=TIER_COLOURS.get(chapter.tier) if chapter else None,
     )
     if chapter:
-        embed.add_field(name="Chapter", value=chapter.name)
-    embed.add_field(name="Status", value=project.status.capitalize())
+        embed.add_field(name=t(locale, "Chapter"), value=chapter.name)
+    embed.add_field(name=t(locale, "Status"), value=t(locale, project.status.capitalize()))
     if project.topics:
-        embed.add_field(name="Topics", value=truncate(", ".join(project.topics), 1024), inline=False)
+        embed.add_field(name=t(locale, "Topics"), value=truncate(", ".join(project.topics), 1024), inline=False)
     links = dict(project.links)
     if project.code_url:
         links["code"] = project.code_url
     if text := _links({name.capitalize(): url for name, url in links.items()}):
-        embed.add_field(name="Links", value=truncate(text, 1024), inline=False)
+        embed.add_field(name=t(locale, "Links"), value=truncate(text, 1024), inline=False)
     embed.set_footer(text=project.key)
     return embed
 
 
-def chapter_line(chapter: ChapterInfo) -> str:
+def chapter_line(chapter: ChapterInfo, locale: Localeish) -> str:
     """One line of a chapter list."""
-    place = " · ".join(p for p in (f"{flag(chapter.country)} {chapter.country or ''}".strip(), chapter.city) if p)
-    tier = TIER_LABELS.get(chapter.tier, chapter.tier)
+    country = f"{flag(chapter.country)} {chapter.country or ''}".strip()
+    place = " · ".join(p for p in (country, chapter.city) if p)
     name = f"[{chapter.name}]({chapter.website})" if chapter.website else chapter.name
-    return truncate(f"**{name}** — {tier}" + (f" · {place}" if place else ""), 350)
+    return truncate(f"**{name}** — {tier_label(chapter.tier, locale)}" + (f" · {place}" if place else ""), 350)
 
 
-def project_line(project: ProjectInfo, chapter: ChapterInfo | None) -> str:
+def project_line(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> str:
     """One line of a project list, with a short description."""
     url = project.links.get("website") or project.code_url
     name = f"[{project.name}]({url})" if url else project.name
     owner = f" — {chapter.name}" if chapter else ""
+    status = t(locale, project.status.capitalize())
     about = f"\n{truncate(project.description, 140)}" if project.description else ""
-    return truncate(f"**{name}**{owner} · {project.status}{about}", 400)
+    return truncate(f"**{name}**{owner} · {status}{about}", 400)
 
 
-def overview_embed(overview: Overview) -> discord.Embed:
+def overview_embed(overview: Overview, locale: Localeish) -> discord.Embed:
     """Network counts by region, tier and status."""
     embed = discord.Embed(
-        title="The Code for All network",
-        description=f"**{overview.chapters}** chapters · **{overview.projects}** projects · "
-        f"**{overview.summits}** summits and meetings",
+        title=t(locale, "The Code for All network"),
+        description=t(
+            locale,
+            "**{chapters}** chapters · **{projects}** projects · **{summits}** summits and meetings",
+            chapters=overview.chapters,
+            projects=overview.projects,
+            summits=overview.summits,
+        ),
         colour=TIER_COLOURS["governing"],
     )
-    embed.add_field(name="By region", value="\n".join(f"{r}: {n}" for r, n in overview.by_region.items()) or "—")
-    embed.add_field(
-        name="By tier",
-        value="\n".join(f"{TIER_LABELS.get(t, t)}: {n}" for t, n in overview.by_tier.items()) or "—",
-    )
+    regions = "\n".join(f"{t(locale, region)}: {count}" for region, count in overview.by_region.items())
+    embed.add_field(name=t(locale, "By region"), value=regions or "—")
+    tiers = "\n".join(f"{tier_label(tier, locale)}: {count}" for tier, count in overview.by_tier.items())
+    embed.add_field(name=t(locale, "By tier"), value=tiers or "—")
     if overview.by_status:
-        embed.add_field(name="Projects", value="\n".join(f"{s}: {n}" for s, n in overview.by_status.items()))
+        statuses = "\n".join(f"{t(locale, s.capitalize())}: {n}" for s, n in overview.by_status.items())
+        embed.add_field(name=t(locale, "Projects"), value=statuses)
     return embed
 
 
-def history_embed(title: str, changes: Sequence[ChangeInfo]) -> discord.Embed:
+def history_embed(title: str, changes: Sequence[ChangeInfo], locale: Localeish) -> discord.Embed:
     """Who changed what and when, newest first."""
     lines = []
     for change in changes[:15]:
-        fields = ", ".join(sorted(change.changes)) or "nothing"
-        lines.append(f"{discord.utils.format_dt(change.at, 'f')} — **{change.actor_name}** {change.action}d: {fields}")
+        when = discord.utils.format_dt(change.at, "f")
+        fields = ", ".join(sorted(change.changes)) or t(locale, "nothing")
+        if change.action == "create":
+            lines.append(
+                t(locale, "{when} — **{actor}** created: {fields}", when=when, actor=change.actor_name, fields=fields)
+            )
+        else:
+            lines.append(
+                t(locale, "{when} — **{actor}** updated: {fields}", when=when, actor=change.actor_name, fields=fields)
+            )
     embed = discord.Embed(
-        title=truncate(f"History of {title}", 256),
-        description=truncate("\n".join(lines), 4096) or "No changes recorded.",
+        title=truncate(t(locale, "History of {name}", name=title), 256),
+        description=truncate("\n".join(lines), 4096) or t(locale, "No changes recorded."),
     )
     if len(changes) > 15:
-        embed.set_footer(text=f"Showing the latest 15 of {len(changes)} changes")
+        embed.set_footer(text=t(locale, "Showing the latest 15 of {total} changes", total=len(changes)))
     return embed

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 import discord
 
 from bot.errors import UserError
+from bot.i18n import N_, Localeish, t
 from bot.text import truncate
 from bot.tree import report_error
 
@@ -20,14 +21,14 @@ MAX_CUSTOM_ID = 100
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """What a page source returns: a title and one line per item."""
+    """What a page source returns: a title, one line per item, and what to say when there is none."""
 
     title: str
     lines: Sequence[str]
-    empty: str = "Nothing found."
+    empty: str
 
 
-Source = Callable[[Any, dict[str, str]], Listing]
+Source = Callable[[Any, dict[str, str], Localeish], Listing]
 _SOURCES: dict[str, Source] = {}
 
 
@@ -36,17 +37,22 @@ def register_source(kind: str, source: Source) -> None:
     _SOURCES[kind] = source
 
 
-def page_view(kind: str, args: dict[str, str], listing: Listing, page: int) -> tuple[discord.Embed, discord.ui.View]:
+def page_view(
+    kind: str, args: dict[str, str], listing: Listing, page: int, locale: Localeish
+) -> tuple[discord.Embed, discord.ui.View]:
     """The embed and buttons for one page of a listing."""
     pages = max(1, -(-len(listing.lines) // PER_PAGE))
     page = min(max(page, 0), pages - 1)
     chunk = listing.lines[page * PER_PAGE : (page + 1) * PER_PAGE]
     embed = discord.Embed(title=truncate(listing.title, 256), description="\n".join(chunk) or listing.empty)
-    embed.set_footer(text=f"Page {page + 1}/{pages} · {len(listing.lines)} results")
+    embed.set_footer(
+        text=t(locale, "Page {page}/{pages} · {count} results", page=page + 1, pages=pages, count=len(listing.lines))
+    )
     view = discord.ui.View(timeout=None)
     if pages > 1:
-        view.add_item(PageButton(kind, max(page - 1, 0), args, "◀ Previous", disabled=page == 0))
-        view.add_item(PageButton(kind, min(page + 1, pages - 1), args, "Next ▶", disabled=page == pages - 1))
+        previous, following = t(locale, "◀ Previous"), t(locale, "Next ▶")
+        view.add_item(PageButton(kind, max(page - 1, 0), args, previous, disabled=page == 0))
+        view.add_item(PageButton(kind, min(page + 1, pages - 1), args, following, disabled=page == pages - 1))
     return embed, view
 
 
@@ -54,7 +60,7 @@ def encode_args(kind: str, args: dict[str, str]) -> str:
     """Check that the query fits in a button id, else ask for a shorter one."""
     custom_id = f"pg:{kind}:0000:{urlencode(args)}"
     if len(custom_id) > MAX_CUSTOM_ID:
-        raise UserError("That search is too long to page through: please use fewer or shorter words.")
+        raise UserError(N_("That search is too long to page through: please use fewer or shorter words."))
     return urlencode(args)
 
 
@@ -84,9 +90,9 @@ class PageButton(
         try:
             source = _SOURCES.get(self.kind)
             if source is None:
-                raise UserError("This list is no longer available: run the command again.")
-            listing = source(interaction.client, self.args)
-            embed, view = page_view(self.kind, self.args, listing, self.page)
+                raise UserError(N_("This list is no longer available: run the command again."))
+            listing = source(interaction.client, self.args, interaction.locale)
+            embed, view = page_view(self.kind, self.args, listing, self.page, interaction.locale)
             await interaction.response.edit_message(embed=embed, view=view)
         except Exception as error:
             await report_error(interaction, error, f"page button {self.kind}")

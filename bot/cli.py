@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
 
 from discord import LoginFailure
@@ -35,11 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _with_signals(main: Awaitable[None], stop: Callable[[], Awaitable[None]]) -> None:
+async def run_until_signal(main: Awaitable[None]) -> None:
+    """Run `main` until it ends or SIGINT/SIGTERM arrives; a signal cancels it so its cleanup runs."""
+    task = asyncio.ensure_future(main)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))
-    await main
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await asyncio.wait({task})
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    if not task.cancelled():
+        task.result()
+    else:
+        log.info("stopped by a signal")
 
 
 async def run_discord(settings: Settings) -> None:
@@ -50,7 +60,7 @@ async def run_discord(settings: Settings) -> None:
     use_endpoints(settings.discord_api_url, settings.discord_gateway_url)
     bot = CodeForAllBot(settings)
     async with bot:
-        await _with_signals(bot.start(settings.token or ""), bot.close)
+        await run_until_signal(bot.start(settings.token or ""))
 
 
 async def run_db_upgrade(settings: Settings) -> None:
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "sandbox" or not settings.token:
             from bot.offline import run_sandbox
 
-            asyncio.run(run_sandbox(settings, script=getattr(args, "script", None)))
+            asyncio.run(run_until_signal(run_sandbox(settings, script=getattr(args, "script", None))))
         else:
             asyncio.run(run_discord(settings))
     except SQLAlchemyError as error:

@@ -525,3 +525,33 @@ def _describe(error: ValidationError) -> str:
     details = "; ".join(_describe(sub) for sub in errors[:3])
     text = f"at {where}: matches none of the {count} alternatives; closest is #{index + 1} ({details})"
     return _shorten(text, 2 * _MAX_MESSAGE_LENGTH)
+
+
+def exchange_violations(exchanges: Iterable[Any], validator: OpenApiValidator | None = None) -> list[str]:
+    """Spec violations of recorded REST exchanges (objects with the sandbox's `Exchange` fields).
+
+    Injected server errors are not Discord's answers and are skipped (injected 429s are checked). A 400
+    answer refused the request, so its request body is not checked, nor its nested `errors` tree, whose
+    `_errors[].code` the spec types as integers while Discord sends strings such as "BASE_TYPE_MAX_LENGTH".
+    The route template the server recorded must also be the spec's.
+    """
+    validator = validator or OpenApiValidator.load()
+    found: list[str] = []
+    for exchange in exchanges:
+        if (exchange.injected and exchange.status != 429) or exchange.route_template is None:
+            continue
+        problems = validator.validate(
+            exchange.method,
+            exchange.path,
+            exchange.query,
+            exchange.request_json,
+            exchange.status,
+            exchange.response_json,
+        )
+        if exchange.status == 400:
+            problems = [p for p in problems if ": request body " not in p and "body at $.errors" not in p]
+        found.extend(problems)
+        operation = validator.find_operation(exchange.method, exchange.path)
+        if operation is not None and exchange.route_template != operation.path_template:
+            found.append(f"{exchange.method} {exchange.path}: template {exchange.route_template} is not {operation}")
+    return found

@@ -192,17 +192,15 @@ class SearchIndex:
             in_names &= within
             in_text &= within
         exact = self.exact(query)
-        text = " ".join(words)
-
-        def rank(key: str) -> tuple[int, float, str]:
-            name = self._normal_names[key]
-            tier = 0 if key == exact else 1 if key in in_names else 2
-            return (tier, -fuzz.token_set_ratio(text, name), name)
-
-        found = in_names | in_text
-        if limit is not None and len(found) > limit:
-            return heapq.nsmallest(limit, found, key=rank)
-        return sorted(found, key=rank)
+        head = [exact] if exact in in_names or exact in in_text else []
+        named = {key: self._normal_names[key] for key in in_names if key != exact}
+        scored = process.extract(" ".join(words), named, scorer=fuzz.token_set_ratio, limit=None)
+        ranked = head + [key for _, _, key in sorted(scored, key=lambda match: (-match[1], match[0]))]
+        text_only = in_text - in_names - set(head)
+        by_name = self._normal_names.__getitem__
+        if limit is None:
+            return ranked + sorted(text_only, key=by_name)
+        return (ranked + heapq.nsmallest(max(limit - len(ranked), 0), text_only, key=by_name))[:limit]
 
     def suggest(self, query: str, limit: int = 3, cutoff: float = 60.0) -> list[str]:
         """Keys whose names look most like the query, for 'did you mean'."""

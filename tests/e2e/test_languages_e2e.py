@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.offline import SandboxSession
 
 
-async def chapter(session: SandboxSession, locale: str, name: str = "g0v") -> dict[str, object]:
+async def chapter(session: SandboxSession, locale: str, name: str = "g0v") -> dict[str, Any]:
     result = await session.sandbox.slash(
         session.guild_id, session.channel_id, session.member_id, "chapter", {"name": name}, locale=locale
     )
@@ -28,14 +30,14 @@ async def test_chapter_answers_in_the_members_language(
     session: SandboxSession, locale: str, network: str, region: str, asia: str
 ) -> None:
     embed = await chapter(session, locale)
-    fields = {f["name"]: f["value"] for f in embed["fields"]}  # type: ignore[index, union-attr]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert network in fields, fields
     assert fields[region] == asia
 
 
 async def test_unknown_locale_answers_in_english(session: SandboxSession) -> None:
     embed = await chapter(session, "hu")
-    assert "Network" in [f["name"] for f in embed["fields"]]  # type: ignore[index, union-attr]
+    assert "Network" in [f["name"] for f in embed["fields"]]
 
 
 async def test_localised_chapter_name_is_shown(session: SandboxSession) -> None:

@@ -1,0 +1,510 @@
+"""REST routes for users, the application, guilds, channels, roles, members and scheduled events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from . import permissions as perm
+from .errors import ApiError, Code, invalid_form, missing_permissions, not_found
+from .rest import Call, Reply, RestApi
+from .routes_common import RouteSet, limit_param, snowflake_or_none
+from .state import CHANNEL_CATEGORY, CHANNEL_TYPES, CHANNEL_VOICE, JSON, Guild, Member, Overwrite, iso
+from .validation import FormErrors, bad_length, max_length
+
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+_EVENT_TRANSITIONS = {EVENT_SCHEDULED: {EVENT_ACTIVE, EVENT_CANCELED}, EVENT_ACTIVE: {EVENT_COMPLETED}}
+
+
+class GuildRoutes(RouteSet):
+    """Routes that manage guild structure."""
+
+    def register(self, api: RestApi, gateway_url: Callable[[], str]) -> None:
+        """Add this group's routes to the API."""
+        self._gateway_url = gateway_url
+        add = api.route
+        add("GET", "/users/@me", self.get_me)
+        add("GET", "/users/{user_id}", self.get_user)
+        add("GET", "/oauth2/applications/@me", self.get_application)
+        add("GET", "/applications/@me", self.get_application)
+        add("GET", "/gateway", self.get_gateway, auth=False)
+        add("GET", "/gateway/bot", self.get_gateway_bot)
+        add("GET", "/guilds/{guild_id}", self.get_guild)
+        add("GET", "/guilds/{guild_id}/channels", self.list_channels)
+        add("POST", "/guilds/{guild_id}/channels", self.create_channel)
+        add("PATCH", "/guilds/{guild_id}/channels", self.move_channels)
+        add("GET", "/channels/{channel_id}", self.get_channel)
+        add("PATCH", "/channels/{channel_id}", self.edit_channel)
+        add("DELETE", "/channels/{channel_id}", self.delete_channel)
+        add("PUT", "/channels/{channel_id}/permissions/{overwrite_id}", self.put_overwrite)
+        add("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", self.delete_overwrite)
+        add("GET", "/guilds/{guild_id}/roles", self.list_roles)
+        add("POST", "/guilds/{guild_id}/roles", self.create_role)
+        add("PATCH", "/guilds/{guild_id}/roles", self.move_roles)
+        add("PATCH", "/guilds/{guild_id}/roles/{role_id}", self.edit_role)
+        add("DELETE", "/guilds/{guild_id}/roles/{role_id}", self.delete_role)
+        add("GET", "/guilds/{guild_id}/members", self.list_members)
+        add("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member)
+        add("PATCH", "/guilds/{guild_id}/members/{user_id}", self.edit_member)
+        add("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.add_member_role)
+        add("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.remove_member_role)
+        add("GET", "/guilds/{guild_id}/scheduled-events", self.list_events)
+        add("POST", "/guilds/{guild_id}/scheduled-events", self.create_event)
+        add("GET", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}", self.get_event)
+        add("PATCH", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}", self.edit_event)
+        add("DELETE", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}", self.delete_event)
+
+    # --- users, application, gateway -------------------------------------------
+
+    async def get_me(self, call: Call) -> JSON:
+        """GET /users/@me."""
+        return self.state.me_payload()
+
+    async def get_user(self, call: Call) -> JSON:
+        """GET /users/{user_id}."""
+        user = self.state.users.get(call.snowflake("user_id"))
+        if user is None:
+            raise not_found(Code.UNKNOWN_USER, "Unknown User")
+        return self.state.user_payload(user)
+
+    async def get_application(self, call: Call) -> JSON:
+        """GET /oauth2/applications/@me."""
+        state = self.state
+        owner = next((g.owner_id for g in state.guilds.values()), state.bot_id)
+        return {
+            "id": str(state.application_id),
+            "name": state.bot.username,
+            "icon": None,
+            "description": "Code for All civic-tech bot (sandbox)",
+            "summary": "",
+            "type": None,
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "flags": state.application_flags,
+            "owner": state.user_payload(state.users[owner]),
+            "bot": state.user_payload(state.bot),
+            "approximate_guild_count": len(state.guilds),
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
+            "flags_new": str(state.application_flags),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "team": None,
+            "eligible_oauth2_scopes": ["bot", "applications.commands"],
+            "tags": [],
+        }
+
+    async def get_gateway(self, call: Call) -> JSON:
+        """GET /gateway."""
+        return {"url": self._gateway_url()}
+
+    async def get_gateway_bot(self, call: Call) -> JSON:
+        """GET /gateway/bot."""
+        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
+        return {"url": self._gateway_url(), "shards": 1, "session_start_limit": limit}
+
+    # --- guilds and channels ---------------------------------------------------
+
+    async def get_guild(self, call: Call) -> JSON:
+        """GET /guilds/{guild_id}."""
+        guild = self.guild(call)
+        payload = self.state.guild_payload(guild)
+        if call.query("with_counts") in ("true", "1", "True"):
+            payload["approximate_member_count"] = len(guild.members)
+            payload["approximate_presence_count"] = 0
+        return payload
+
+    async def list_channels(self, call: Call) -> list[JSON]:
+        """GET /guilds/{guild_id}/channels."""
+        guild = self.guild(call)
+        return [self.state.channel_payload(c) for c in guild.channels.values()]
+
+    async def create_channel(self, call: Call) -> Reply:
+        """POST /guilds/{guild_id}/channels (Manage Channels)."""
+        guild = self.guild(call)
+        body = call.json()
+        self.require(guild, perm.MANAGE_CHANNELS)
+        errors = FormErrors()
+        self._check_channel_fields(guild, body, errors, creating=True)
+        errors.raise_if_any()
+        self._check_overwrites(guild, body.get("permission_overwrites"))
+        channel = self.world.create_channel(guild, body)
+        return Reply(201, self.state.channel_payload(channel))
+
+    def _check_channel_fields(self, guild: Guild, body: JSON, errors: FormErrors, *, creating: bool) -> None:
+        if creating or "name" in body:
+            bad_length(errors, ("name",), body.get("name"), 1, 100)
+        kind = body.get("type", 0 if creating else None)
+        if kind is not None and kind not in CHANNEL_TYPES:
+            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of {set(CHANNEL_TYPES)}.")
+        max_length(errors, ("topic",), body.get("topic"), 1024)
+        slowmode = body.get("rate_limit_per_user")
+        if isinstance(slowmode, int) and not 0 <= slowmode <= 21600:
+            errors.add(("rate_limit_per_user",), "NUMBER_TYPE_MAX", "int value should be less than or equal to 21600.")
+        parent_id = snowflake_or_none(body.get("parent_id"))
+        if parent_id is not None:
+            parent = guild.channels.get(parent_id)
+            if parent is None or parent.type != CHANNEL_CATEGORY or kind == CHANNEL_CATEGORY:
+                errors.add(("parent_id",), "CHANNEL_PARENT_INVALID", "Category does not exist")
+
+    def _check_overwrites(self, guild: Guild, overwrites: Any) -> None:
+        for item in overwrites or []:
+            self.require(guild, perm.MANAGE_ROLES)
+            self.require_grantable(guild, int(item.get("allow") or 0) | int(item.get("deny") or 0))
+
+    async def move_channels(self, call: Call) -> None:
+        """PATCH /guilds/{guild_id}/channels (positions)."""
+        guild = self.guild(call)
+        self.require(guild, perm.MANAGE_CHANNELS)
+        moves = call.body if isinstance(call.body, list) else []
+        for item in moves:
+            channel = guild.channels.get(int(item["id"]))
+            if channel is None:
+                raise not_found(Code.UNKNOWN_CHANNEL, "Unknown Channel")
+            fields: JSON = {}
+            if item.get("position") is not None:
+                fields["position"] = item["position"]
+            if "parent_id" in item:
+                fields["parent_id"] = item["parent_id"]
+                fields["lock_permissions"] = item.get("lock_permissions", False)
+            self.world.update_channel(guild, channel, fields)
+
+    async def get_channel(self, call: Call) -> JSON:
+        """GET /channels/{channel_id}."""
+        guild, channel = self.channel(call)
+        self.require(guild, 0, channel)
+        return self.state.channel_payload(channel)
+
+    async def edit_channel(self, call: Call) -> JSON:
+        """PATCH /channels/{channel_id} (Manage Channels in the channel)."""
+        guild, channel = self.channel(call)
+        body = call.json()
+        self.require(guild, perm.MANAGE_CHANNELS, channel)
+        errors = FormErrors()
+        self._check_channel_fields(guild, body, errors, creating=False)
+        if "type" in body and {body["type"], channel.type} - {0, 5}:
+            errors.add(
+                ("type",), "CHANNEL_TYPE_INVALID", "Only conversion between text and announcement channels is supported"
+            )
+        errors.raise_if_any()
+        self._check_overwrites(guild, body.get("permission_overwrites"))
+        return self.state.channel_payload(self.world.update_channel(guild, channel, body))
+
+    async def delete_channel(self, call: Call) -> JSON:
+        """DELETE /channels/{channel_id}."""
+        guild, channel = self.channel(call)
+        self.require(guild, perm.MANAGE_CHANNELS, channel)
+        self.world.delete_channel(guild, channel)
+        return self.state.channel_payload(channel)
+
+    async def put_overwrite(self, call: Call) -> None:
+        """PUT /channels/{channel_id}/permissions/{overwrite_id} (Manage Roles)."""
+        guild, channel = self.channel(call)
+        target = call.snowflake("overwrite_id")
+        body = call.json()
+        self.require(guild, perm.MANAGE_ROLES, channel)
+        kind = body.get("type")
+        if kind not in (0, 1, "0", "1"):
+            raise invalid_form(
+                {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES", "message": "Value must be one of {0, 1}."}]}}
+            )
+        if int(kind) == 0 and target not in guild.roles:
+            raise not_found(Code.UNKNOWN_ROLE, "Unknown Role")
+        if int(kind) == 1 and target not in guild.members:
+            raise not_found(Code.UNKNOWN_MEMBER, "Unknown Member")
+        allow, deny = int(body.get("allow") or 0), int(body.get("deny") or 0)
+        self.require_grantable(guild, allow | deny)
+        channel.overwrites[target] = Overwrite(target, int(kind), allow, deny)
+        self.world.channel_updated(channel)
+
+    async def delete_overwrite(self, call: Call) -> None:
+        """DELETE /channels/{channel_id}/permissions/{overwrite_id}."""
+        guild, channel = self.channel(call)
+        self.require(guild, perm.MANAGE_ROLES, channel)
+        if channel.overwrites.pop(call.snowflake("overwrite_id"), None) is None:
+            raise not_found(Code.UNKNOWN_OVERWRITE, "Unknown Overwrite")
+        self.world.channel_updated(channel)
+
+    # --- roles -----------------------------------------------------------------
+
+    async def list_roles(self, call: Call) -> list[JSON]:
+        """GET /guilds/{guild_id}/roles."""
+        guild = self.guild(call)
+        return [self.state.role_payload(r) for r in sorted(guild.roles.values(), key=perm.role_key)]
+
+    def _check_role_fields(self, guild: Guild, body: JSON) -> None:
+        errors = FormErrors()
+        max_length(errors, ("name",), body.get("name"), 100)
+        errors.raise_if_any()
+        if body.get("permissions") is not None:
+            self.require_grantable(guild, int(body["permissions"]))
+
+    async def create_role(self, call: Call) -> JSON:
+        """POST /guilds/{guild_id}/roles (Manage Roles; only permissions the bot has)."""
+        guild = self.guild(call)
+        body = call.json()
+        self.require(guild, perm.MANAGE_ROLES)
+        self._check_role_fields(guild, body)
+        if len(guild.roles) >= 250:
+            raise ApiError(400, 30005, "Maximum number of guild roles reached (250)")
+        return self.state.role_payload(self.world.create_role(guild, body))
+
+    async def move_roles(self, call: Call) -> list[JSON]:
+        """PATCH /guilds/{guild_id}/roles: only roles below the bot, only to positions below it."""
+        guild = self.guild(call)
+        self.require(guild, perm.MANAGE_ROLES)
+        moves: dict[int, int] = {}
+        bot_top = perm.top_role(guild, self.state.bot_id)
+        owner = guild.owner_id == self.state.bot_id
+        for item in call.body if isinstance(call.body, list) else []:
+            role = self.role(guild, int(item["id"]))
+            if role.id == guild.id:
+                raise missing_permissions()
+            self.require_below_bot(guild, role)
+            position = int(item.get("position") or 0)
+            if not owner and position >= bot_top.position:
+                raise missing_permissions()
+            moves[role.id] = position
+        self.world.move_roles(guild, moves)
+        return [self.state.role_payload(r) for r in sorted(guild.roles.values(), key=perm.role_key)]
+
+    async def edit_role(self, call: Call) -> JSON:
+        """PATCH /guilds/{guild_id}/roles/{role_id}: roles below the bot only."""
+        guild = self.guild(call)
+        role = self.role(guild, call.snowflake("role_id"))
+        body = call.json()
+        self.require(guild, perm.MANAGE_ROLES)
+        if role.id != guild.id:
+            self.require_below_bot(guild, role)
+        elif body.get("name") not in (None, role.name):
+            body = {k: v for k, v in body.items() if k != "name"}
+        self._check_role_fields(guild, body)
+        return self.state.role_payload(self.world.update_role(guild, role, body))
+
+    async def delete_role(self, call: Call) -> None:
+        """DELETE /guilds/{guild_id}/roles/{role_id}."""
+        guild = self.guild(call)
+        role = self.role(guild, call.snowflake("role_id"))
+        self.require(guild, perm.MANAGE_ROLES)
+        if role.id == guild.id or role.managed:
+            raise ApiError(400, Code.INVALID_ROLE, "Invalid Role")
+        self.require_below_bot(guild, role)
+        self.world.delete_role(guild, role)
+
+    # --- members ---------------------------------------------------------------
+
+    def _member(self, guild: Guild, user_id: int) -> Member:
+        member = guild.members.get(user_id)
+        if member is None:
+            raise not_found(Code.UNKNOWN_MEMBER, "Unknown Member")
+        return member
+
+    async def list_members(self, call: Call) -> list[JSON]:
+        """GET /guilds/{guild_id}/members?limit=&after=."""
+        guild = self.guild(call)
+        limit = limit_param(call, "limit", 1, 1, 1000)
+        after = int(call.query("after") or 0)
+        members = sorted((m for m in guild.members.values() if m.user_id > after), key=lambda m: m.user_id)
+        return [self.state.member_payload(guild, m) for m in members[:limit]]
+
+    async def get_member(self, call: Call) -> JSON:
+        """GET /guilds/{guild_id}/members/{user_id}."""
+        guild = self.guild(call)
+        return self.state.member_payload(guild, self._member(guild, call.snowflake("user_id")))
+
+    def _check_assignable(self, guild: Guild, role_id: int) -> None:
+        role = self.role(guild, role_id)
+        self.require(guild, perm.MANAGE_ROLES)
+        if role.managed or role.id == guild.id:
+            raise missing_permissions()
+        self.require_below_bot(guild, role)
+
+    async def add_member_role(self, call: Call) -> None:
+        """PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}."""
+        guild = self.guild(call)
+        member = self._member(guild, call.snowflake("user_id"))
+        role_id = call.snowflake("role_id")
+        self._check_assignable(guild, role_id)
+        if role_id not in member.roles:
+            member.roles.append(role_id)
+            self.world.member_updated(guild, member)
+
+    async def remove_member_role(self, call: Call) -> None:
+        """DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}."""
+        guild = self.guild(call)
+        member = self._member(guild, call.snowflake("user_id"))
+        role_id = call.snowflake("role_id")
+        self._check_assignable(guild, role_id)
+        if role_id in member.roles:
+            member.roles.remove(role_id)
+            self.world.member_updated(guild, member)
+
+    async def edit_member(self, call: Call) -> JSON:
+        """PATCH /guilds/{guild_id}/members/{user_id}: nick, roles, timeout."""
+        guild = self.guild(call)
+        user_id = call.snowflake("user_id")
+        member = self._member(guild, user_id)
+        body = call.json()
+        bot_id = self.state.bot_id
+        outranks = guild.owner_id != user_id and perm.can_manage_role(guild, bot_id, perm.top_role(guild, user_id))
+        if "nick" in body:
+            errors = FormErrors()
+            max_length(errors, ("nick",), body["nick"], 32)
+            errors.raise_if_any()
+            if user_id == bot_id:
+                self.require(guild, perm.CHANGE_NICKNAME)
+            else:
+                self.require(guild, perm.MANAGE_NICKNAMES)
+                if not outranks:
+                    raise missing_permissions()
+        if body.get("roles") is not None:
+            wanted = [int(r) for r in body["roles"]]
+            for role_id in set(wanted) ^ set(member.roles):
+                self._check_assignable(guild, role_id)
+        if "communication_disabled_until" in body:
+            self.require(guild, perm.MODERATE_MEMBERS)
+            if not outranks:
+                raise missing_permissions()
+        if "nick" in body:
+            member.nick = body["nick"] or None
+        if body.get("roles") is not None:
+            member.roles = [int(r) for r in body["roles"]]
+        if "communication_disabled_until" in body:
+            member.communication_disabled_until = body["communication_disabled_until"]
+        self.world.member_updated(guild, member)
+        return self.state.member_payload(guild, member)
+
+    # --- scheduled events -----------------------------------------------------------
+
+    def _event(self, guild: Guild, call: Call) -> JSON:
+        event = guild.scheduled_events.get(call.snowflake("guild_scheduled_event_id"))
+        if event is None:
+            raise not_found(Code.UNKNOWN_SCHEDULED_EVENT, "Unknown Guild Scheduled Event")
+        return event
+
+    async def list_events(self, call: Call) -> list[JSON]:
+        """GET /guilds/{guild_id}/scheduled-events."""
+        guild = self.guild(call)
+        return [self.state.event_payload(e) for e in guild.scheduled_events.values()]
+
+    async def get_event(self, call: Call) -> JSON:
+        """GET /guilds/{guild_id}/scheduled-events/{id}."""
+        guild = self.guild(call)
+        return self.state.event_payload(self._event(guild, call))
+
+    def _require_events(self, guild: Guild, event: JSON | None) -> None:
+        have = self.bot_permissions(guild)
+        if have & perm.MANAGE_EVENTS:
+            return
+        own = event is None or event.get("creator_id") == str(self.state.bot_id)
+        if not (own and have & perm.CREATE_EVENTS):
+            raise missing_permissions()
+
+    async def create_event(self, call: Call) -> JSON:
+        """POST /guilds/{guild_id}/scheduled-events (Manage Events or Create Events)."""
+        guild = self.guild(call)
+        body = call.json()
+        self._require_events(guild, None)
+        event: JSON = {
+            "id": str(self.state.next_id()),
+            "guild_id": str(guild.id),
+            "channel_id": None,
+            "creator_id": str(self.state.bot_id),
+            "name": None,
+            "description": None,
+            "scheduled_start_time": None,
+            "scheduled_end_time": None,
+            "privacy_level": 2,
+            "status": EVENT_SCHEDULED,
+            "entity_type": None,
+            "entity_id": None,
+            "entity_metadata": None,
+            "user_count": 0,
+            "image": None,
+            "recurrence_rule": None,
+            "guild_scheduled_event_exceptions": [],
+        }
+        self._apply_event(guild, event, body, creating=True)
+        return self.state.event_payload(self.world.create_event(guild, event))
+
+    async def edit_event(self, call: Call) -> JSON:
+        """PATCH /guilds/{guild_id}/scheduled-events/{id}."""
+        guild = self.guild(call)
+        event = self._event(guild, call)
+        self._require_events(guild, event)
+        self._apply_event(guild, event, call.json(), creating=False)
+        return self.state.event_payload(self.world.update_event(guild, event))
+
+    async def delete_event(self, call: Call) -> None:
+        """DELETE /guilds/{guild_id}/scheduled-events/{id}."""
+        guild = self.guild(call)
+        event = self._event(guild, call)
+        self._require_events(guild, event)
+        self.world.delete_event(guild, event)
+
+    def _apply_event(self, guild: Guild, event: JSON, body: JSON, *, creating: bool) -> None:
+        merged = {**event, **{k: v for k, v in body.items() if k in event or k == "entity_metadata"}}
+        errors = FormErrors()
+        if creating or "name" in body:
+            bad_length(errors, ("name",), merged.get("name"), 1, 100)
+        max_length(errors, ("description",), merged.get("description"), 1000)
+        if merged.get("privacy_level") != 2:
+            errors.add(("privacy_level",), "BASE_TYPE_CHOICES", "Value must be one of {2}.")
+        entity_type = merged.get("entity_type")
+        if entity_type not in (1, 2, 3):
+            errors.add(("entity_type",), "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}.")
+        start = _parse_time(errors, "scheduled_start_time", merged.get("scheduled_start_time"), required=True)
+        end = _parse_time(errors, "scheduled_end_time", merged.get("scheduled_end_time"), required=entity_type == 3)
+        now = dt.datetime.now(dt.UTC)
+        if (
+            start is not None
+            and "scheduled_start_time" in body
+            and start < now
+            and merged.get("status") == EVENT_SCHEDULED
+        ):
+            errors.add(
+                ("scheduled_start_time",),
+                "GUILD_SCHEDULED_EVENT_SCHEDULED_START_TIME_IN_PAST",
+                "Cannot schedule event in the past.",
+            )
+        if start is not None and end is not None and end <= start:
+            errors.add(
+                ("scheduled_end_time",),
+                "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
+                "Cannot schedule event to end before starting.",
+            )
+        if entity_type == 3:
+            metadata = merged.get("entity_metadata") or {}
+            bad_length(errors, ("entity_metadata", "location"), metadata.get("location"), 1, 100)
+            merged["channel_id"] = None
+        elif entity_type in (1, 2):
+            channel = guild.channels.get(int(merged.get("channel_id") or 0))
+            if channel is None or channel.type != CHANNEL_VOICE:
+                errors.add(("channel_id",), "CHANNEL_TYPE_INVALID", "Channel must be a stage or voice channel")
+            merged["entity_metadata"] = None
+        status = body.get("status", event["status"])
+        if status != event["status"] and status not in _EVENT_TRANSITIONS.get(int(event["status"]), set()):
+            errors.add(("status",), "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION", "Invalid status transition.")
+        errors.raise_if_any()
+        merged["scheduled_start_time"] = iso(start) if start else None
+        merged["scheduled_end_time"] = iso(end) if end else None
+        if merged.get("channel_id") is not None:
+            merged["channel_id"] = str(merged["channel_id"])
+        event.update(merged)
+
+
+def _parse_time(errors: FormErrors, name: str, value: Any, *, required: bool) -> dt.datetime | None:
+    if value is None:
+        if required:
+            errors.add((name,), "BASE_TYPE_REQUIRED", "This field is required")
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        errors.add((name,), "DATE_TYPE_PARSE", f"Could not parse {value}. Should be ISO8601.")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

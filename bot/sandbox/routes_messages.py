@@ -1,0 +1,135 @@
+"""REST routes for channel messages."""
+
+from __future__ import annotations
+
+import time
+
+from . import permissions as perm
+from .errors import ApiError, Code, invalid_form, not_found
+from .rest import Call, RestApi
+from .routes_common import SUPPRESS_EMBEDS, RouteSet, limit_param
+from .state import CHANNEL_ANNOUNCEMENT, CHANNEL_CATEGORY, FLAG_CROSSPOSTED, JSON, Channel, Guild, Message
+from .validation import validate_message
+
+
+class MessageRoutes(RouteSet):
+    """Message create/read/edit/delete/crosspost, as the bot user."""
+
+    def register(self, api: RestApi) -> None:
+        """Add this group's routes to the API."""
+        api.route("GET", "/channels/{channel_id}/messages", self.list_messages)
+        api.route("POST", "/channels/{channel_id}/messages", self.create_message)
+        api.route("GET", "/channels/{channel_id}/messages/{message_id}", self.get_message)
+        api.route("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_message)
+        api.route("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message)
+        api.route("POST", "/channels/{channel_id}/messages/{message_id}/crosspost", self.crosspost)
+
+    def _message(self, channel: Channel, call: Call) -> Message:
+        message = self.state.messages.get(call.snowflake("message_id"))
+        if message is None or message.channel_id != channel.id or message.ephemeral:
+            raise not_found(Code.UNKNOWN_MESSAGE, "Unknown Message")
+        return message
+
+    def _text_channel(self, call: Call) -> tuple[Guild, Channel]:
+        guild, channel = self.channel(call)
+        if channel.type == CHANNEL_CATEGORY:
+            raise ApiError(400, Code.INVALID_CHANNEL_TYPE, "Cannot execute action on this channel type")
+        return guild, channel
+
+    async def list_messages(self, call: Call) -> list[JSON]:
+        """GET /channels/{channel_id}/messages?limit=&before=&after=&around=."""
+        guild, channel = self._text_channel(call)
+        self.require(guild, 0, channel)
+        if not self.bot_permissions(guild, channel) & perm.READ_MESSAGE_HISTORY:
+            return []
+        limit = limit_param(call, "limit", 50, 1, 100)
+        messages = self.state.channel_messages_of(channel.id)
+        before, after, around = (call.query(k) for k in ("before", "after", "around"))
+        if before:
+            messages = [m for m in messages if m.id < int(before)]
+        if after:
+            chosen = [m for m in messages if m.id > int(after)][:limit]
+        elif around:
+            pivot = int(around)
+            older = [m for m in messages if m.id <= pivot][-(limit // 2 + limit % 2) :]
+            chosen = older + [m for m in messages if m.id > pivot][: limit // 2]
+        else:
+            chosen = messages[-limit:]
+        return [self.state.message_payload(m) for m in reversed(chosen)]
+
+    async def create_message(self, call: Call) -> JSON:
+        """POST /channels/{channel_id}/messages (JSON or multipart with files)."""
+        guild, channel = self._text_channel(call)
+        body = call.json()
+        needed = perm.SEND_MESSAGES | (perm.ATTACH_FILES if call.files else 0)
+        self.require(guild, needed, channel)
+        validate_message(body, creating=True, file_count=len(call.files))
+        reference = body.get("message_reference")
+        if isinstance(reference, dict) and reference.get("message_id"):
+            target = self.state.messages.get(int(reference["message_id"]))
+            if target is None and reference.get("fail_if_not_exists", True):
+                error = {"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}
+                raise invalid_form({"message_reference": {"_errors": [error]}})
+        nonce = body.get("nonce")
+        key = (channel.id, self.state.bot_id, str(nonce))
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self.state.nonces.get(key)
+            if seen is not None and time.monotonic() - seen[1] <= self.config.nonce_window:
+                existing = self.state.messages.get(seen[0])
+                if existing is not None:
+                    return self.state.message_payload(existing)
+        message = Message(self.state.next_id(), channel.id, guild.id, self.state.bot_id)
+        self.apply_message_body(message, body, call.files, creating=True)
+        self.world.create_message(message)
+        if nonce is not None:
+            self.state.nonces[key] = (message.id, time.monotonic())
+        return self.state.message_payload(message)
+
+    async def get_message(self, call: Call) -> JSON:
+        """GET /channels/{channel_id}/messages/{message_id}."""
+        guild, channel = self._text_channel(call)
+        self.require(guild, perm.READ_MESSAGE_HISTORY, channel)
+        return self.state.message_payload(self._message(channel, call))
+
+    async def edit_message(self, call: Call) -> JSON:
+        """PATCH /channels/{channel_id}/messages/{message_id}: only the author edits content."""
+        guild, channel = self._text_channel(call)
+        message = self._message(channel, call)
+        body = call.json()
+        self.require(guild, 0, channel)
+        if message.author_id != self.state.bot_id:
+            only_flags = set(body) <= {"flags"}
+            if not only_flags:
+                raise ApiError(403, Code.CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user")
+            self.require(guild, perm.MANAGE_MESSAGES, channel)
+            message.flags = (message.flags & ~SUPPRESS_EMBEDS) | (int(body.get("flags") or 0) & SUPPRESS_EMBEDS)
+        else:
+            if call.files:
+                self.require(guild, perm.ATTACH_FILES, channel)
+            validate_message(body, creating=False, file_count=len(call.files))
+            self.apply_message_body(message, body, call.files, creating=False)
+            self.mark_edited(message)
+        self.world.message_updated(message)
+        return self.state.message_payload(message)
+
+    async def delete_message(self, call: Call) -> None:
+        """DELETE /channels/{channel_id}/messages/{message_id}."""
+        guild, channel = self._text_channel(call)
+        message = self._message(channel, call)
+        needed = 0 if message.author_id == self.state.bot_id else perm.MANAGE_MESSAGES
+        self.require(guild, needed, channel)
+        self.world.delete_message(message)
+
+    async def crosspost(self, call: Call) -> JSON:
+        """POST /channels/{channel_id}/messages/{message_id}/crosspost (announcement channels)."""
+        guild, channel = self._text_channel(call)
+        message = self._message(channel, call)
+        if channel.type != CHANNEL_ANNOUNCEMENT:
+            raise ApiError(400, Code.INVALID_CHANNEL_TYPE, "Cannot execute action on this channel type")
+        needed = perm.SEND_MESSAGES if message.author_id == self.state.bot_id else perm.MANAGE_MESSAGES
+        self.require(guild, needed, channel)
+        if message.flags & FLAG_CROSSPOSTED:
+            raise ApiError(400, Code.ALREADY_CROSSPOSTED, "This message has already been crossposted.")
+        message.flags |= FLAG_CROSSPOSTED
+        self.world.message_updated(message)
+        return self.state.message_payload(message)

@@ -1,0 +1,163 @@
+"""The Sandbox: an aiohttp server speaking Discord's REST API and gateway on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .driver import Driver
+from .gateway import Gateway
+from .rest import API_PREFIX, Exchange, Fault, RestApi
+from .routes_guilds import GuildRoutes
+from .routes_interactions import InteractionRoutes
+from .routes_messages import MessageRoutes
+from .state import JSON, SandboxConfig, SandboxState
+from .world import World
+
+
+class Sandbox(Driver):
+    """A local Discord: REST under `/api/v10`, the gateway at `/gateway`, driven from tests."""
+
+    def __init__(
+        self,
+        state: SandboxState | None = None,
+        *,
+        interaction_deadline: float = 3.0,
+        token_lifetime: float = 15 * 60.0,
+        nonce_window: float = 5 * 60.0,
+        heartbeat_interval: float = 41.25,
+        bot_token: str = "sandbox.bot.token",
+    ) -> None:
+        self.state = state or SandboxState()
+        self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window)
+        self.gateway = Gateway(self.state, heartbeat_interval=heartbeat_interval)
+        self.world = World(self.state, self.gateway)
+        self.api = RestApi()
+        GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url)
+        MessageRoutes(self.state, self.world, self.config).register(self.api)
+        InteractionRoutes(self.state, self.world, self.config).register(self.api)
+        self.bot_token = bot_token
+        self.host = "127.0.0.1"
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Start serving; `port=0` picks a free port."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/", self.gateway.handle)
+        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._serve_attachment)
+        self.api.install(app)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        self.host = host
+        self.port = int(runner.addresses[0][1])
+        self.state.base_url = self.url
+        self.gateway.url = self.gateway_url
+
+    async def stop(self) -> None:
+        """Close every websocket and stop the server."""
+        if self._runner is None:
+            return
+        await self.gateway.close()
+        await self._runner.cleanup()
+        self._runner = None
+
+    @property
+    def url(self) -> str:
+        """`http://host:port`."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """The value for `discord.http.Route.BASE`."""
+        return self.url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        """The value for `discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`."""
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every REST exchange so far."""
+        return self.api.exchanges
+
+    @property
+    def dispatches(self) -> list[tuple[str, JSON]]:
+        """Every gateway dispatch so far, as (event name, data)."""
+        return self.gateway.dispatched
+
+    # --- fault injection -------------------------------------------------------
+
+    def inject(
+        self,
+        method: str,
+        route_regex: str,
+        status: int | None = 429,
+        *,
+        times: int = 1,
+        delay: float | None = None,
+        retry_after: float = 0.05,
+    ) -> Fault:
+        """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`.
+
+        The regex is searched in the path below `/api/v10`. 429 answers carry Discord's body and
+        headers (`Via`, `Retry-After`, `X-RateLimit-*`); `status=None` with `delay` only slows
+        the requests down.
+        """
+        return self.api.inject(method, route_regex, status, times=times, delay=delay, retry_after=retry_after)
+
+    async def drop_gateway(self, resume: bool = True, *, wait: bool = True, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+        """Drop the gateway connection; the client RESUMEs, or re-IDENTIFYs with `resume=False`."""
+        await self.gateway.drop(resume=resume, wait=wait, within=timeout)
+
+    async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has processed every gateway event sent so far (e.g. after `create_channel`)."""
+        await self.gateway.settle(timeout)
+
+    async def wait_until_connected(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until a client has completed READY or RESUMED."""
+        await asyncio.wait_for(self.gateway.connected.wait(), timeout)
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        attachment = self.state.attachments.get(int(request.match_info["attachment_id"]))
+        if attachment is None or attachment.filename != request.match_info["filename"]:
+            raise web.HTTPNotFound()
+        return web.Response(body=attachment.data, content_type=attachment.content_type or "application/octet-stream")
+
+
+def point_discord_at(sandbox: Sandbox) -> Callable[[], None]:
+    """Point discord.py's REST base and default gateway at the sandbox; returns an undo function."""
+    import discord.gateway
+    import discord.http
+    import yarl
+
+    old_base: Any = discord.http.Route.BASE
+    old_gateway: Any = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = sandbox.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sandbox.gateway_url)
+
+    def restore() -> None:
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+    return restore

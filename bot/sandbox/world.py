@@ -1,0 +1,299 @@
+"""State changes that Discord announces on the gateway, applied and dispatched together."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import replace
+from typing import Any
+
+from . import permissions as perm
+from .gateway import Gateway
+from .state import (
+    CHANNEL_ANNOUNCEMENT,
+    CHANNEL_CATEGORY,
+    CHANNEL_TEXT,
+    JSON,
+    Attachment,
+    Channel,
+    Guild,
+    Member,
+    Message,
+    Overwrite,
+    Role,
+    SandboxState,
+    User,
+)
+
+
+def normalize_channel_name(name: str, channel_type: int) -> str:
+    """Discord lowercases text channel names and turns spaces into dashes."""
+    if channel_type in (CHANNEL_TEXT, CHANNEL_ANNOUNCEMENT):
+        return "-".join(name.lower().split())
+    return name
+
+
+def guess_content_type(filename: str) -> str | None:
+    """The content type Discord infers from a file name."""
+    guessed, _ = mimetypes.guess_type(filename)
+    return guessed
+
+
+class World:
+    """Applies changes to the state and dispatches the matching gateway events."""
+
+    def __init__(self, state: SandboxState, gateway: Gateway) -> None:
+        self.state = state
+        self.gateway = gateway
+
+    def _dispatch(self, event: str, data: JSON, guild_id: int | None) -> None:
+        self.gateway.dispatch(event, data, guild_id=guild_id)
+
+    # --- users, guilds, members ------------------------------------------
+
+    def create_user(self, name: str, *, locale: str = "en-US", bot: bool = False) -> User:
+        """Create a user."""
+        user = User(self.state.next_id(), name, name, bot=bot, locale=locale)
+        self.state.users[user.id] = user
+        return user
+
+    def create_guild(self, name: str, *, owner_id: int, bot_permissions: int, locale: str) -> Guild:
+        """Create a guild with @everyone, #general, its owner and the bot (with its managed role)."""
+        state = self.state
+        guild = Guild(state.next_id(), name, owner_id, locale=locale)
+        guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", perm.DEFAULT_EVERYONE, 0)
+        bot_role = Role(state.next_id(), guild.id, state.bot.username, bot_permissions, 1, managed=True)
+        bot_role.bot_id = state.bot_id
+        guild.roles[bot_role.id] = bot_role
+        general = Channel(state.next_id(), guild.id, "general")
+        guild.channels[general.id] = general
+        state.channels[general.id] = general
+        guild.system_channel_id = general.id
+        guild.members[owner_id] = Member(owner_id)
+        guild.members[state.bot_id] = Member(state.bot_id, [bot_role.id])
+        state.guilds[guild.id] = guild
+        self._dispatch("GUILD_CREATE", {}, guild.id)
+        return guild
+
+    def add_member(self, guild: Guild, user_id: int, roles: list[int], nick: str | None = None) -> Member:
+        """Add a member and dispatch GUILD_MEMBER_ADD."""
+        member = Member(user_id, list(roles), nick)
+        guild.members[user_id] = member
+        payload = self.state.member_payload(guild, member)
+        payload["guild_id"] = str(guild.id)
+        self._dispatch("GUILD_MEMBER_ADD", payload, guild.id)
+        return member
+
+    def remove_member(self, guild: Guild, user_id: int) -> None:
+        """Remove a member and dispatch GUILD_MEMBER_REMOVE."""
+        guild.members.pop(user_id, None)
+        user = self.state.user_payload(self.state.users[user_id])
+        self._dispatch("GUILD_MEMBER_REMOVE", {"guild_id": str(guild.id), "user": user}, guild.id)
+
+    def member_updated(self, guild: Guild, member: Member) -> None:
+        """Dispatch GUILD_MEMBER_UPDATE for a changed member."""
+        payload = self.state.member_payload(guild, member)
+        payload["guild_id"] = str(guild.id)
+        self._dispatch("GUILD_MEMBER_UPDATE", payload, guild.id)
+
+    # --- roles -----------------------------------------------------------
+
+    def create_role(self, guild: Guild, fields: JSON, position: int | None = None) -> Role:
+        """Create a role at `position` (default 1, just above @everyone), shifting the others up."""
+        role = Role(self.state.next_id(), guild.id, str(fields.get("name") or "new role"))
+        self._apply_role_fields(role, fields)
+        others = [r for r in guild.roles.values() if r.id != guild.id]
+        top = max((r.position for r in others), default=0) + 1
+        role.position = max(1, min(position if position is not None else 1, top))
+        guild.roles[role.id] = role
+        self._dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": self.state.role_payload(role)}, guild.id
+        )
+        for other in sorted(others, key=perm.role_key):
+            if other.position >= role.position:
+                other.position += 1
+                self.role_updated(guild, other)
+        return role
+
+    def update_role(self, guild: Guild, role: Role, fields: JSON) -> Role:
+        """Edit a role's fields and dispatch GUILD_ROLE_UPDATE."""
+        self._apply_role_fields(role, fields)
+        self.role_updated(guild, role)
+        return role
+
+    def role_updated(self, guild: Guild, role: Role) -> None:
+        """Dispatch GUILD_ROLE_UPDATE."""
+        payload = {"guild_id": str(guild.id), "role": self.state.role_payload(role)}
+        self._dispatch("GUILD_ROLE_UPDATE", payload, guild.id)
+
+    def move_roles(self, guild: Guild, moves: dict[int, int]) -> None:
+        """Apply role positions like Discord: move the given roles, renumber the rest contiguously."""
+        ordered = sorted((r for r in guild.roles.values() if r.id != guild.id), key=perm.role_key)
+        moving = [guild.roles[rid] for rid in moves]
+        rest = [r for r in ordered if r.id not in moves]
+        for role in sorted(moving, key=lambda r: moves[r.id]):
+            rest.insert(max(0, min(moves[role.id] - 1, len(rest))), role)
+        for index, role in enumerate(rest, start=1):
+            if role.position != index:
+                role.position = index
+                self.role_updated(guild, role)
+
+    def delete_role(self, guild: Guild, role: Role) -> None:
+        """Delete a role, strip it from members and overwrites, dispatch GUILD_ROLE_DELETE."""
+        del guild.roles[role.id]
+        for member in guild.members.values():
+            if role.id in member.roles:
+                member.roles.remove(role.id)
+        for channel in guild.channels.values():
+            channel.overwrites.pop(role.id, None)
+        for other in guild.roles.values():
+            if other.id != guild.id and other.position > role.position:
+                other.position -= 1
+        payload = {"guild_id": str(guild.id), "role_id": str(role.id)}
+        self._dispatch("GUILD_ROLE_DELETE", payload, guild.id)
+
+    @staticmethod
+    def _apply_role_fields(role: Role, fields: JSON) -> None:
+        if fields.get("name") is not None:
+            role.name = str(fields["name"])
+        if fields.get("permissions") is not None:
+            role.permissions = int(fields["permissions"])
+        colors = fields.get("colors")
+        if isinstance(colors, dict) and colors.get("primary_color") is not None:
+            role.color = int(colors["primary_color"])
+        elif fields.get("color") is not None:
+            role.color = int(fields["color"])
+        if fields.get("hoist") is not None:
+            role.hoist = bool(fields["hoist"])
+        if fields.get("mentionable") is not None:
+            role.mentionable = bool(fields["mentionable"])
+
+    # --- channels ----------------------------------------------------------
+
+    def create_channel(self, guild: Guild, fields: JSON) -> Channel:
+        """Create a channel (category overwrites are copied when none are given)."""
+        channel_type = int(fields.get("type") or CHANNEL_TEXT)
+        parent_id = int(fields["parent_id"]) if fields.get("parent_id") else None
+        siblings = [c for c in guild.channels.values() if c.type == channel_type]
+        channel = Channel(
+            self.state.next_id(),
+            guild.id,
+            normalize_channel_name(str(fields["name"]), channel_type),
+            channel_type,
+            position=int(fields["position"]) if fields.get("position") is not None else len(siblings),
+            parent_id=parent_id,
+            topic=fields.get("topic"),
+            nsfw=bool(fields.get("nsfw", False)),
+            rate_limit_per_user=int(fields.get("rate_limit_per_user") or 0),
+        )
+        if fields.get("permission_overwrites") is not None:
+            channel.overwrites = parse_overwrites(fields["permission_overwrites"])
+        elif parent_id is not None and parent_id in guild.channels:
+            parent = guild.channels[parent_id]
+            channel.overwrites = {k: replace(v) for k, v in parent.overwrites.items()}
+        guild.channels[channel.id] = channel
+        self.state.channels[channel.id] = channel
+        self._dispatch("CHANNEL_CREATE", self.state.channel_payload(channel), guild.id)
+        return channel
+
+    def update_channel(self, guild: Guild, channel: Channel, fields: JSON) -> Channel:
+        """Edit a channel and dispatch CHANNEL_UPDATE."""
+        if "type" in fields and fields["type"] is not None:
+            channel.type = int(fields["type"])
+        if fields.get("name") is not None:
+            channel.name = normalize_channel_name(str(fields["name"]), channel.type)
+        if "topic" in fields:
+            channel.topic = fields["topic"]
+        if fields.get("position") is not None:
+            channel.position = int(fields["position"])
+        if "parent_id" in fields:
+            channel.parent_id = int(fields["parent_id"]) if fields["parent_id"] else None
+            if fields.get("lock_permissions") and channel.parent_id in guild.channels:
+                parent = guild.channels[channel.parent_id]
+                channel.overwrites = {k: replace(v) for k, v in parent.overwrites.items()}
+        if fields.get("nsfw") is not None:
+            channel.nsfw = bool(fields["nsfw"])
+        if fields.get("rate_limit_per_user") is not None:
+            channel.rate_limit_per_user = int(fields["rate_limit_per_user"])
+        if fields.get("permission_overwrites") is not None:
+            channel.overwrites = parse_overwrites(fields["permission_overwrites"])
+        self.channel_updated(channel)
+        return channel
+
+    def channel_updated(self, channel: Channel) -> None:
+        """Dispatch CHANNEL_UPDATE."""
+        self._dispatch("CHANNEL_UPDATE", self.state.channel_payload(channel), channel.guild_id)
+
+    def delete_channel(self, guild: Guild, channel: Channel) -> None:
+        """Delete a channel; children of a deleted category lose their parent."""
+        del guild.channels[channel.id]
+        del self.state.channels[channel.id]
+        if guild.system_channel_id == channel.id:
+            guild.system_channel_id = None
+        self._dispatch("CHANNEL_DELETE", self.state.channel_payload(channel), guild.id)
+        if channel.type == CHANNEL_CATEGORY:
+            for child in guild.channels.values():
+                if child.parent_id == channel.id:
+                    child.parent_id = None
+                    self.channel_updated(child)
+
+    # --- messages ----------------------------------------------------------
+
+    def create_message(self, message: Message) -> Message:
+        """Store a message; non-ephemeral ones are dispatched as MESSAGE_CREATE."""
+        self.state.add_message(message)
+        if not message.ephemeral:
+            payload = self.state.message_payload(message, gateway=True)
+            self._dispatch("MESSAGE_CREATE", payload, message.guild_id)
+        return message
+
+    def message_updated(self, message: Message) -> None:
+        """Dispatch MESSAGE_UPDATE (not for ephemeral messages)."""
+        if not message.ephemeral:
+            payload = self.state.message_payload(message, gateway=True)
+            self._dispatch("MESSAGE_UPDATE", payload, message.guild_id)
+
+    def delete_message(self, message: Message) -> None:
+        """Delete a message and dispatch MESSAGE_DELETE."""
+        self.state.messages.pop(message.id, None)
+        ids = self.state.channel_messages.get(message.channel_id, [])
+        if message.id in ids:
+            ids.remove(message.id)
+        if not message.ephemeral:
+            payload: JSON = {"id": str(message.id), "channel_id": str(message.channel_id)}
+            if message.guild_id is not None:
+                payload["guild_id"] = str(message.guild_id)
+            self._dispatch("MESSAGE_DELETE", payload, message.guild_id)
+
+    def new_attachment(self, channel_id: int, filename: str, data: bytes, **extra: Any) -> Attachment:
+        """Build an attachment with the content type Discord would infer."""
+        content_type = extra.pop("content_type", None) or guess_content_type(filename)
+        return Attachment(self.state.next_id(), channel_id, filename, data, content_type, **extra)
+
+    # --- scheduled events --------------------------------------------------
+
+    def create_event(self, guild: Guild, event: JSON) -> JSON:
+        """Store a scheduled event and dispatch GUILD_SCHEDULED_EVENT_CREATE."""
+        guild.scheduled_events[int(event["id"])] = event
+        self._dispatch("GUILD_SCHEDULED_EVENT_CREATE", self.state.event_payload(event), guild.id)
+        return event
+
+    def update_event(self, guild: Guild, event: JSON) -> JSON:
+        """Dispatch GUILD_SCHEDULED_EVENT_UPDATE for an edited event."""
+        self._dispatch("GUILD_SCHEDULED_EVENT_UPDATE", self.state.event_payload(event), guild.id)
+        return event
+
+    def delete_event(self, guild: Guild, event: JSON) -> None:
+        """Delete a scheduled event and dispatch GUILD_SCHEDULED_EVENT_DELETE."""
+        guild.scheduled_events.pop(int(event["id"]), None)
+        self._dispatch("GUILD_SCHEDULED_EVENT_DELETE", self.state.event_payload(event), guild.id)
+
+
+def parse_overwrites(raw: Any) -> dict[int, Overwrite]:
+    """Parse Discord's `permission_overwrites` array."""
+    result: dict[int, Overwrite] = {}
+    for item in raw or []:
+        overwrite = Overwrite(
+            int(item["id"]), int(item.get("type", 0)), int(item.get("allow") or 0), int(item.get("deny") or 0)
+        )
+        result[overwrite.id] = overwrite
+    return result

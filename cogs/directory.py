@@ -27,7 +27,7 @@ from bot.ui.directory import (
     project_line,
     tier_label,
 )
-from bot.ui.pages import Listing, PageButton, encode_args, page_view, register_source
+from bot.ui.pages import LazyLines, Listing, PageButton, encode_args, page_view, register_source
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
@@ -52,7 +52,7 @@ def chapters_listing(client: Any, args: dict[str, str], locale: Localeish) -> Li
     )
     return Listing(
         t(locale, "Chapters ({filters})", filters=filters) if filters else t(locale, "Chapters"),
-        [chapter_line(c, locale) for c in found],
+        LazyLines(found, lambda chapter: chapter_line(chapter, locale)),
         t(locale, "No chapter matches."),
     )
 
@@ -63,7 +63,7 @@ def projects_listing(client: Any, args: dict[str, str], locale: Localeish) -> Li
     found = directory.search_projects(
         args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s")
     )
-    lines = [project_line(p, directory.chapters.get(p.chapter_key or ""), locale) for p in found]
+    lines = LazyLines(found, lambda p: project_line(p, directory.chapters.get(p.chapter_key or ""), locale))
     chapter = directory.chapters.get(args.get("c", ""))
     status = args.get("s")
     what = " · ".join(

@@ -24,11 +24,20 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class NoVoiceFilter(logging.Filter):
+    """The bot has no voice features: drop discord.py's warnings about missing voice libraries."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep everything but the voice warnings."""
+        return "voice will NOT be supported" not in record.getMessage()
+
+
 def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     """Configure the root logger once for the process."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(RedactFilter(secrets or []))
+    handler.addFilter(NoVoiceFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -1,0 +1,67 @@
+"""The README's run command as a newcomer uses it: the sandbox console, scripted, and a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_URL"}}
+    return {
+        **env,
+        "PYTHONPATH": str(ROOT),
+        "DATA_DIR": str(tmp_path),
+        "SEED_FILE": str(ROOT / "data" / "directory.yaml"),
+    }
+
+
+def test_scripted_sandbox_session_shows_the_replies(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--script", str(ROOT / "data" / "sandbox-demo.txt")],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "> /chapter name: Taiwan" in out
+    assert "# g0v (Code for Taiwan)" in out
+    assert "# Code for Romania" in out  # the typo code4romaina
+    assert "Page 2/2" in out  # the click on Next
+    assert "[image: network.png]" in out
+    assert "Regiune: Europa" in out  # after `locale ro`
+    assert "Traceback" not in done.stderr
+    assert "voice will NOT be supported" not in done.stderr
+
+
+def test_the_console_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        line = ""
+        while "Sandbox at" not in line and time.monotonic() < deadline:
+            line = process.stdout.readline()
+        assert "Sandbox at" in line
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+    finally:
+        process.kill()

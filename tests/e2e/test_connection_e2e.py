@@ -1,0 +1,44 @@
+"""Connection life: the bot resumes after a dropped gateway, and a restart does not sync unchanged commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import load_settings
+from bot.offline import SandboxSession, start_session
+from bot.sandbox import Sandbox
+
+
+async def test_bot_resumes_after_the_gateway_drops(session: SandboxSession) -> None:
+    await session.sandbox.drop_gateway(resume=True)
+    result = await session.sandbox.slash(
+        session.guild_id, session.channel_id, session.member_id, "chapter", {"name": "g0v"}
+    )
+    assert "g0v" in result.message.embeds[0]["title"]
+    assert any(event == "RESUMED" for event, _ in session.sandbox.dispatches)
+
+
+async def test_a_rate_limited_call_is_retried(session: SandboxSession) -> None:
+    session.sandbox.inject("POST", r"/interactions/.*/callback", status=429, times=1)
+    result = await session.sandbox.slash(
+        session.guild_id, session.channel_id, session.member_id, "chapter", {"name": "g0v"}
+    )
+    assert "g0v" in result.message.embeds[0]["title"]
+
+
+async def test_restart_does_not_sync_unchanged_commands(database_url: str, tmp_path: Path) -> None:
+    settings = load_settings(_env_file=None, database_url=database_url, data_dir=tmp_path)
+    first = await start_session(settings)
+    state = first.sandbox.state
+    await first.stop()
+    assert any(e.method == "PUT" and e.path.endswith("/commands") for e in first.sandbox.exchanges)
+
+    second = await start_session(settings, sandbox=Sandbox(state))
+    try:
+        assert not any(e.method == "PUT" for e in second.sandbox.exchanges)
+        result = await second.sandbox.slash(
+            second.guild_id, second.channel_id, second.member_id, "chapter", {"name": "Taiwan"}
+        )
+        assert "g0v" in result.message.embeds[0]["title"]
+    finally:
+        await second.stop()

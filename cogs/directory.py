@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -122,142 +124,120 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-class ChapterModal(discord.ui.Modal):
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One text input of a form: its id, English label (a msgid), size and whether it is required."""
+
+    custom_id: str
+    label: str
+    max_length: int
+    required: bool = False
+    paragraph: bool = False
+
+
+Save = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[None]]
+
+
+class Form(discord.ui.Modal):
+    """A modal of text inputs whose values go to `save`; errors reach the bot's one reporter."""
+
+    def __init__(self, title: str, fields: list[tuple[FormField, str | None]], locale: Localeish, save: Save) -> None:
+        super().__init__(title=truncate(title, 45), custom_id="dir:form")
+        self._save = save
+        self._inputs: dict[str, discord.ui.TextInput[Any]] = {}
+        for field, default in fields:
+            item: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                custom_id=field.custom_id,
+                label=t(locale, field.label),
+                style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
+                required=field.required,
+                max_length=field.max_length,
+                default=default,
+            )
+            self._inputs[field.custom_id] = item
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Hand the typed values over."""
+        await self._save(interaction, {name: item.value for name, item in self._inputs.items()})
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        """Route to the bot's one error reporter."""
+        await report_error(interaction, error, f"form {self.title}")
+
+
+NAME = FormField("name", N_("Name"), 200, required=True)
+DESCRIPTION = FormField("description", N_("Description"), 4000, paragraph=True)
+WEBSITE = FormField("website", N_("Website"), 500)
+ALIASES = FormField("aliases", N_("Other names (comma separated)"), 500)
+FEED = FormField("feed_url", N_("Blog feed (RSS/Atom URL)"), 500)
+TOPICS = FormField("topics", N_("Topics (comma separated)"), 300)
+CODE = FormField("code_url", N_("Source code URL"), 500)
+
+
+def chapter_form(directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> Form:
     """Organisers type a chapter's texts; structured fields come from the command's options."""
+    chapter = directory.chapters.get(key) if key else None
+    title = t(locale, "Edit {name}", name=chapter.name) if chapter else t(locale, "New chapter")
+    fields = [
+        (NAME, chapter.name if chapter else None),
+        (ALIASES, ", ".join(chapter.aliases) if chapter else None),
+        (WEBSITE, chapter.website if chapter else None),
+        (FEED, chapter.feed_url if chapter else None),
+        (DESCRIPTION, chapter.description if chapter else None),
+    ]
 
-    def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> None:
-        chapter = directory.chapters.get(key) if key else None
-        title = t(locale, "Edit {name}", name=chapter.name) if chapter else t(locale, "New chapter")
-        super().__init__(title=truncate(title, 45), custom_id="dir:chapter")
-        self.directory, self.key, self.extra = directory, key, extra
-        self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="name", label=t(locale, "Name"), max_length=200, default=chapter.name if chapter else None
-        )
-        self.aliases: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="aliases",
-            label=t(locale, "Other names (comma separated)"),
-            required=False,
-            max_length=500,
-            default=", ".join(chapter.aliases) if chapter else None,
-        )
-        self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="website",
-            label=t(locale, "Website"),
-            required=False,
-            max_length=500,
-            default=chapter.website if chapter else None,
-        )
-        self.feed_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="feed_url",
-            label=t(locale, "Blog feed (RSS/Atom URL)"),
-            required=False,
-            max_length=500,
-            default=chapter.feed_url if chapter else None,
-        )
-        self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="description",
-            label=t(locale, "Description"),
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=4000,
-            default=chapter.description if chapter else None,
-        )
-        for item in (self.name, self.aliases, self.website, self.feed_url, self.description):
-            self.add_item(item)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        """Validate, store with history, and show the result."""
+    async def save(interaction: discord.Interaction[Any], typed: dict[str, str]) -> None:
         values: dict[str, Any] = {
-            "name": self.name.value,
-            "aliases": _split(self.aliases.value),
-            "website": self.website.value or None,
-            "feed_url": self.feed_url.value or None,
-            "description": self.description.value or None,
-            **self.extra,
+            "name": typed["name"],
+            "aliases": _split(typed["aliases"]),
+            "website": typed["website"] or None,
+            "feed_url": typed["feed_url"] or None,
+            "description": typed["description"] or None,
+            **extra,
         }
-        if self.key is None:
-            values["key"] = directory_io.slugify(self.name.value)
-        chapter = await self.directory.edit_chapter(self.key, values, **_actor(interaction))
-        embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
+        if key is None:
+            values["key"] = directory_io.slugify(typed["name"])
+        saved = await directory.edit_chapter(key, values, **_actor(interaction))
+        embed = chapter_embed(saved, directory.chapter_projects(saved.key), interaction.locale)
         await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
 
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        """Route to the bot's one error reporter."""
-        await report_error(interaction, error, "chapter form")
+    return Form(title, fields, locale, save)
 
 
-class ProjectModal(discord.ui.Modal):
+def project_form(directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> Form:
     """Organisers type a project's texts."""
+    project = directory.projects.get(key) if key else None
+    title = t(locale, "Edit {name}", name=project.name) if project else t(locale, "New project")
+    fields = [
+        (NAME, project.name if project else None),
+        (DESCRIPTION, project.description if project else None),
+        (TOPICS, ", ".join(project.topics) if project else None),
+        (WEBSITE, project.links.get("website") if project else None),
+        (CODE, project.code_url if project else None),
+    ]
 
-    def __init__(self, directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> None:
-        project = directory.projects.get(key) if key else None
-        title = t(locale, "Edit {name}", name=project.name) if project else t(locale, "New project")
-        super().__init__(title=truncate(title, 45), custom_id="dir:project")
-        self.directory, self.key, self.extra = directory, key, extra
-        self.name: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="name", label=t(locale, "Name"), max_length=200, default=project.name if project else None
-        )
-        self.description: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="description",
-            label=t(locale, "Description"),
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=4000,
-            default=project.description if project else None,
-        )
-        self.topics: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="topics",
-            label=t(locale, "Topics (comma separated)"),
-            required=False,
-            max_length=300,
-            default=", ".join(project.topics) if project else None,
-        )
-        self.website: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="website",
-            label=t(locale, "Website"),
-            required=False,
-            max_length=500,
-            default=project.links.get("website") if project else None,
-        )
-        self.code_url: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="code_url",
-            label=t(locale, "Source code URL"),
-            required=False,
-            max_length=500,
-            default=project.code_url if project else None,
-        )
-        for item in (self.name, self.description, self.topics, self.website, self.code_url):
-            self.add_item(item)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        """Validate, store with history, and show the result."""
-        current = self.directory.projects.get(self.key) if self.key else None
-        links = dict(current.links) if current else {}
-        links.pop("website", None)
-        if self.website.value:
-            links["website"] = self.website.value
+    async def save(interaction: discord.Interaction[Any], typed: dict[str, str]) -> None:
+        links = {name: url for name, url in (project.links if project else {}).items() if name != "website"}
+        if typed["website"]:
+            links["website"] = typed["website"]
         values: dict[str, Any] = {
-            "name": self.name.value,
-            "description": self.description.value or None,
-            "topics": _split(self.topics.value),
+            "name": typed["name"],
+            "description": typed["description"] or None,
+            "topics": _split(typed["topics"]),
             "links": links,
-            "code_url": self.code_url.value or None,
-            **self.extra,
+            "code_url": typed["code_url"] or None,
+            **extra,
         }
-        if self.key is None:
-            values["key"] = f"{values['chapter']}/{directory_io.slugify(self.name.value)}"
-        project = await self.directory.edit_project(self.key, values, **_actor(interaction))
-        chapter = self.directory.chapters.get(project.chapter_key or "")
-        embed = project_embed(project, chapter, interaction.locale)
+        if key is None:
+            values["key"] = f"{values['chapter']}/{directory_io.slugify(typed['name'])}"
+        saved = await directory.edit_project(key, values, **_actor(interaction))
+        embed = project_embed(saved, directory.chapters.get(saved.chapter_key or ""), interaction.locale)
         await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
 
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        """Route to the bot's one error reporter."""
-        await report_error(interaction, error, "project form")
+    return Form(title, fields, locale, save)
 
 
 class Directory(commands.Cog):
@@ -364,7 +344,7 @@ class Directory(commands.Cog):
             "country": country.upper() if country else None,
             "city": city,
         }
-        await interaction.response.send_modal(ChapterModal(self.directory, None, extra, interaction.locale))
+        await interaction.response.send_modal(chapter_form(self.directory, None, extra, interaction.locale))
 
     @manage.command(name="edit-chapter", description="Edit a chapter (organisers)")
     @app_commands.autocomplete(chapter=_chapter_choices)
@@ -384,7 +364,7 @@ class Directory(commands.Cog):
         extra = {k: v for k, v in {"tier": tier, "region": region, "city": city}.items() if v}
         if country:
             extra["country"] = country.upper()
-        await interaction.response.send_modal(ChapterModal(self.directory, found.key, extra, interaction.locale))
+        await interaction.response.send_modal(chapter_form(self.directory, found.key, extra, interaction.locale))
 
     @manage.command(name="add-project", description="Add a project to a chapter (organisers)")
     @app_commands.autocomplete(chapter=_chapter_choices)
@@ -399,7 +379,7 @@ class Directory(commands.Cog):
         """Open the project form."""
         found = self.directory.find_chapter(chapter)
         await interaction.response.send_modal(
-            ProjectModal(self.directory, None, {"chapter": found.key, "status": status}, interaction.locale)
+            project_form(self.directory, None, {"chapter": found.key, "status": status}, interaction.locale)
         )
 
     @manage.command(name="edit-project", description="Edit a project (organisers)")
@@ -415,7 +395,7 @@ class Directory(commands.Cog):
         """Open the project form, prefilled."""
         found = self.directory.projects.get(project) or self.directory.find_project(project)
         extra = {"status": status} if status else {}
-        await interaction.response.send_modal(ProjectModal(self.directory, found.key, extra, interaction.locale))
+        await interaction.response.send_modal(project_form(self.directory, found.key, extra, interaction.locale))
 
     @manage.command(name="history", description="Who changed a chapter or project, and when")
     @app_commands.autocomplete(chapter=_chapter_choices, project=_project_choices)

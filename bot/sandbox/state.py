@@ -466,8 +466,9 @@ class SandboxState:
             "size": attachment.size,
             "url": url,
             "proxy_url": url,
-            "content_type": attachment.content_type,
         }
+        if attachment.content_type is not None:
+            payload["content_type"] = attachment.content_type
         if attachment.description is not None:
             payload["description"] = attachment.description
         if attachment.ephemeral:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.offline import SandboxSession
 from bot.sandbox import InteractionResult
+from tests.conftest import SHARED
 
 
 async def slash(s: SandboxSession, command: str, user: int | None = None, **options: object) -> InteractionResult:
@@ -92,3 +95,41 @@ async def test_organiser_form_rejects_a_bad_url(session: SandboxSession) -> None
     result = await session.sandbox.submit_modal(form, {"website": "not a url"}, session.organiser_id)
     assert result.message.ephemeral
     assert "website" in result.message.content.lower()
+
+
+async def test_organiser_adds_a_project_with_a_form(session: SandboxSession) -> None:
+    form = await slash(session, "directory add-project", user=session.organiser_id, chapter="Code for Poland")
+    fields = {"name": "Gdańsk budget map", "description": "Where the city's money goes", "topics": "budget, maps"}
+    saved = await session.sandbox.submit_modal(form, fields, session.organiser_id)
+    assert saved.message.content == "Saved."
+    found = await slash(session, "projects", words="gdansk budget")
+    assert "Gdańsk budget map" in found.message.embeds[0]["description"]
+    by_topic = await slash(session, "projects", topic="maps", chapter="Code for Poland")
+    assert "Gdańsk budget map" in by_topic.message.embeds[0]["description"]
+
+
+async def test_organiser_imports_an_uploaded_file_and_exports(session: SandboxSession) -> None:
+    brigade = SHARED / "data" / "directory" / "cfa_brigade-information_organizations.json"
+    if not brigade.exists():
+        pytest.skip("shared data folder not present")
+    refused = await slash(session, "directory import", file=(brigade.name, brigade.read_bytes()))
+    assert refused.message.ephemeral and "organisers" in refused.message.content.lower()
+    result = await slash(
+        session, "directory import", user=session.organiser_id, file=(brigade.name, brigade.read_bytes())
+    )
+    text = result.message.content
+    assert text.startswith(f"Imported **{brigade.name}**")
+    assert "created" in text
+    governing = await slash(session, "chapters", tier="governing")
+    assert "Page 1/2" in governing.message.embeds[0]["footer"]["text"]
+    exported = await slash(session, "directory export", user=session.organiser_id)
+    attachment = exported.message.attachments[0]
+    assert attachment.filename == "directory.yaml"
+    assert b"code4romania" in attachment.data
+
+
+async def test_bad_upload_is_explained(session: SandboxSession) -> None:
+    result = await slash(session, "directory import", user=session.organiser_id, file=("notes.txt", b"hello"))
+    assert result.message.ephemeral
+    assert "Traceback" not in result.message.content
+    assert result.message.content

@@ -58,7 +58,7 @@ class _Postings:
 
 
 class SearchIndex:
-    """Ranked look-ups over entries: exact name > alias > prefix > name words > description words."""
+    """Ranked look-ups over entries: exact name > alias > prefix > name words > description and tag words."""
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._entries: dict[str, Entry] = {}
@@ -74,6 +74,9 @@ class SearchIndex:
         self._choice_keys: list[str] = []
         self._compact_choices: list[str] = []
         self._choices_dirty = True
+        self._ordered_keys: list[str] = []
+        self._order: dict[str, int] = {}
+        self._order_dirty = True
         for entry in entries:
             self._add(entry, keep_sorted=False)
         self._sorted_names.sort()
@@ -94,7 +97,7 @@ class SearchIndex:
         if entry.key in self._entries:
             self.remove(entry.key)
         self._add(entry, keep_sorted=True)
-        self._vocabulary_dirty = self._choices_dirty = True
+        self._vocabulary_dirty = self._choices_dirty = self._order_dirty = True
 
     def remove(self, key: str) -> None:
         """Forget an entry."""
@@ -115,7 +118,7 @@ class SearchIndex:
             self._name_words.discard(word, key)
         for word in _text_words(entry):
             self._text_words.discard(word, key)
-        self._vocabulary_dirty = self._choices_dirty = True
+        self._vocabulary_dirty = self._choices_dirty = self._order_dirty = True
 
     def _add(self, entry: Entry, *, keep_sorted: bool) -> None:
         key = entry.key
@@ -183,9 +186,11 @@ class SearchIndex:
     ) -> list[str]:
         """Keys matching every word of the query (typos corrected), best first."""
         words = normalise(query).split()
+        order = self._name_order()
         if not words:
-            keys = set(self._entries) if within is None else within & self._entries.keys()
-            return sorted(keys, key=self._normal_names.__getitem__)[:limit]
+            if within is None:
+                return self._ordered_keys[:limit]
+            return sorted(within & self._entries.keys(), key=order.__getitem__)[:limit]
         in_names = self._match_all(words, self._name_words)
         in_text = set() if names_only else self._match_all(words, self._text_words, also=self._name_words)
         if within is not None:
@@ -193,14 +198,15 @@ class SearchIndex:
             in_text &= within
         exact = self.exact(query)
         head = [exact] if exact in in_names or exact in in_text else []
-        named = {key: self._normal_names[key] for key in in_names if key != exact}
-        scored = process.extract(" ".join(words), named, scorer=fuzz.token_set_ratio, limit=None)
-        ranked = head + [key for _, _, key in sorted(scored, key=lambda match: (-match[1], match[0]))]
+        named = [key for key in in_names if key != exact]
+        names = [self._normal_names[key] for key in named]
+        scored = process.extract(" ".join(words), names, scorer=fuzz.token_set_ratio, limit=None)
+        scored.sort(key=lambda match: (-match[1], order[named[match[2]]]))
+        ranked = head + [named[position] for _, _, position in scored]
         text_only = in_text - in_names - set(head)
-        by_name = self._normal_names.__getitem__
         if limit is None:
-            return ranked + sorted(text_only, key=by_name)
-        return (ranked + heapq.nsmallest(max(limit - len(ranked), 0), text_only, key=by_name))[:limit]
+            return ranked + sorted(text_only, key=order.__getitem__)
+        return (ranked + heapq.nsmallest(max(limit - len(ranked), 0), text_only, key=order.__getitem__))[:limit]
 
     def suggest(self, query: str, limit: int = 3, cutoff: float = 60.0) -> list[str]:
         """Keys whose names look most like the query, for 'did you mean'."""
@@ -225,6 +231,14 @@ class SearchIndex:
         return keys.pop() if len(keys) == 1 else None
 
     # -- internals --------------------------------------------------------------------------------
+
+    def _name_order(self) -> dict[str, int]:
+        """Each key's position in name order; rebuilt after changes."""
+        if self._order_dirty:
+            self._ordered_keys = sorted(self._normal_names, key=self._normal_names.__getitem__)
+            self._order = {key: position for position, key in enumerate(self._ordered_keys)}
+            self._order_dirty = False
+        return self._order
 
     def _choices(self) -> tuple[list[str], list[str]]:
         """Names and aliases (normalised) with their keys, for fuzzy matching; rebuilt after changes."""
@@ -289,15 +303,19 @@ def _sortable_names(entry: Entry) -> set[str]:
     return names
 
 
-def _name_words(entry: Entry) -> set[str]:
+def _words(texts: Iterable[str]) -> set[str]:
     words: set[str] = set()
-    for text in (entry.name, *entry.aliases, *entry.tags):
+    for text in texts:
         words.update(normalise(text).split())
     return words
 
 
+def _name_words(entry: Entry) -> set[str]:
+    return _words((entry.name, *entry.aliases))
+
+
 def _text_words(entry: Entry) -> set[str]:
-    return set(normalise(entry.text).split())
+    return _words((entry.text, *entry.tags))
 
 
 def _discard(table: dict[str, set[str]], form: str, key: str) -> None:

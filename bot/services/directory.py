@@ -77,12 +77,22 @@ class ProjectInfo:
 
     key: str
     name: str
+    names: Mapping[str, str]
     chapter_key: str | None
     description: str | None
+    descriptions: Mapping[str, str]
     topics: tuple[str, ...]
     status: str
     links: Mapping[str, str]
     code_url: str | None
+
+    def localised_name(self, locale: str) -> str:
+        """The project's name in `locale` when the data has one, else its name."""
+        return _localised(self.names, locale) or self.name
+
+    def localised_description(self, locale: str) -> str | None:
+        """The description in `locale` when the data has one, else the default one."""
+        return _localised(self.descriptions, locale) or self.description
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +350,9 @@ class DirectoryService:
                 key=p.key,
                 chapter=p.chapter_key or "",
                 name=p.name,
+                names=_pairs(p.names),
                 description=p.description,
+                descriptions=_pairs(p.descriptions),
                 topics=p.topics,
                 status=p.status,
                 links=_pairs(p.links),
@@ -644,8 +656,10 @@ def _project_info(row: Project, chapter_key: str | None) -> ProjectInfo:
     return ProjectInfo(
         key=row.key,
         name=row.name,
+        names=dict(row.names or {}),
         chapter_key=chapter_key,
         description=row.description,
+        descriptions=dict(row.descriptions or {}),
         topics=tuple(row.topics or ()),
         status=row.status,
         links=dict(row.links or {}),
@@ -679,4 +693,4 @@ def _chapter_entry(chapter: ChapterInfo) -> Entry:
 
 
 def _project_entry(project: ProjectInfo) -> Entry:
-    return Entry(project.key, project.name, (), project.description or "", project.topics)
+    return Entry(project.key, project.name, tuple(project.names.values()), project.description or "", project.topics)

@@ -111,7 +111,9 @@ class ProjectRecord:
     key: str
     chapter: str
     name: str
+    names: Pairs = ()
     description: str | None = None
+    descriptions: Pairs = ()
     topics: tuple[str, ...] = ()
     status: str | None = None
     links: Pairs = ()
@@ -232,9 +234,7 @@ def _required_text(value: object, name: str) -> str:
 def _key(value: object, pattern: re.Pattern[str] = _SLUG) -> str:
     key = _required_text(value, "key")
     if not pattern.match(key):
-        raise _Invalid(
-            f"key {key!r} must be lowercase letters, digits and single hyphens (e.g. {slugify(key)!r})"
-        )
+        raise _Invalid(f"key {key!r} must be lowercase letters, digits and single hyphens (e.g. {slugify(key)!r})")
     return key
 
 
@@ -363,9 +363,7 @@ def _people(value: object) -> tuple[Person, ...]:
             people.append(Person(_required_text(item, "a person's name")))
         elif isinstance(item, Mapping):
             _no_unknown(item, {"name", "role"}, "a person")
-            people.append(
-                Person(_required_text(item.get("name"), "a person's name"), _text(item.get("role"), "role"))
-            )
+            people.append(Person(_required_text(item.get("name"), "a person's name"), _text(item.get("role"), "role")))
         else:
             raise _Invalid(f"each person must be a name or {{name, role}}, not {_short(item)}")
     return tuple(people)
@@ -410,7 +408,7 @@ _CHAPTER_FIELDS = frozenset(
     }
 )  # fmt: skip
 _PROJECT_FIELDS = frozenset(
-    {"key", "chapter", "name", "description", "topics", "status", "links", "code_url"}
+    {"key", "chapter", "name", "names", "description", "descriptions", "topics", "status", "links", "code_url"}
 )
 _SUMMIT_FIELDS = frozenset(
     {"key", "name", "city", "country", "starts_at", "timezone", "year", "description", "facts", "url"}
@@ -454,7 +452,9 @@ def _project(record: Mapping[Any, Any]) -> ProjectRecord:
         key=_key(record.get("key"), _PROJECT_KEY),
         chapter=_required_text(record.get("chapter"), "chapter"),
         name=_required_text(record.get("name"), "name"),
+        names=_pairs(record.get("names"), "names", _locale_text),
         description=_text(record.get("description"), "description"),
+        descriptions=_pairs(record.get("descriptions"), "descriptions", _locale_text),
         topics=_strings(record.get("topics"), "topics"),
         status=_choice(record.get("status"), "status", STATUSES),
         links=_pairs(record.get("links"), "links", _link),
@@ -545,14 +545,11 @@ def parse_yaml(text: str) -> ImportBatch:
         return ImportBatch()
     if not isinstance(data, Mapping):
         raise DirectoryDataError(
-            "The directory file must be a mapping with chapters, projects and summits, "
-            f"not {type(data).__name__}."
+            f"The directory file must be a mapping with chapters, projects and summits, not {type(data).__name__}."
         )
     version = data.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
-        raise DirectoryDataError(
-            f"The directory file has version {_short(version)}; only version 1 is understood."
-        )
+        raise DirectoryDataError(f"The directory file has version {_short(version)}; only version 1 is understood.")
     issues: list[ImportIssue] = [
         ImportIssue(FILE_INDEX, str(name), f"unknown top-level field {_short(name)}", "file")
         for name in data
@@ -566,14 +563,10 @@ def parse_yaml(text: str) -> ImportBatch:
     chapters = _unique("chapters", _parse_section("chapters", data.get("chapters"), _chapter, issues), issues)
     projects = _unique("projects", _parse_section("projects", data.get("projects"), _project, issues), issues)
     summits = _unique("summits", _parse_section("summits", data.get("summits"), _summit, issues), issues)
-    chapter_keys = {chapter.key for _, chapter in chapters}
-    for index, project in projects:
-        if project.chapter not in chapter_keys:
-            reason = f"chapter {project.chapter!r} is not a chapter key in this file"
-            issues.append(ImportIssue(index, project.key, reason, "projects"))
+    # A project's chapter may be in this file or already in the directory: the import checks it.
     return ImportBatch(
         chapters=tuple(chapter for _, chapter in chapters),
-        projects=tuple(project for _, project in projects if project.chapter in chapter_keys),
+        projects=tuple(project for _, project in projects),
         summits=tuple(summit for _, summit in summits),
         issues=tuple(sorted(issues, key=_issue_order)),
         network=dict(network) if network is not None else None,
@@ -732,9 +725,7 @@ def _organization(
     }
     tags = reader.get(lambda: _strings(record.get("tags"), "tags"), _NO_TEXT)
     website = reader.get(lambda: _lenient_url(website_raw, "website"), None)
-    projects_url = reader.get(
-        lambda: _lenient_url(record.get("projects_list_url"), "projects_list_url"), None
-    )
+    projects_url = reader.get(lambda: _lenient_url(record.get("projects_list_url"), "projects_list_url"), None)
     return ChapterRecord(
         key=key,
         name=name,
@@ -759,9 +750,7 @@ def _organization(
     )
 
 
-def parse_brigade_organizations(
-    data: list[dict[str, Any]], known: Mapping[str, str] | None = None
-) -> ImportBatch:
+def parse_brigade_organizations(data: list[dict[str, Any]], known: Mapping[str, str] | None = None) -> ImportBatch:
     """Parse brigade-information ``organizations.json``: every organisation, tiered by its tags.
 
     ``Code for All Affiliate`` makes an affiliate, ``Code for All`` a governing partner, anything
@@ -786,9 +775,7 @@ def parse_brigade_organizations(
         except _Invalid as problem:
             issues.append(ImportIssue(index, _name_key(record), str(problem), "organizations"))
     unique = _unique("organizations", chapters, issues)
-    return ImportBatch(
-        chapters=tuple(chapter for _, chapter in unique), issues=tuple(sorted(issues, key=_issue_order))
-    )
+    return ImportBatch(chapters=tuple(chapter for _, chapter in unique), issues=tuple(sorted(issues, key=_issue_order)))
 
 
 def _name_key(record: object) -> str | None:
@@ -818,9 +805,7 @@ def _index_project(
     index: int, record: Mapping[str, Any], known: Mapping[str, str], issues: list[ImportIssue]
 ) -> ProjectRecord:
     name = _required_text(record.get("name"), "name")
-    organization = _required_text(
-        record.get("organization_name") or record.get("organization"), "organization_name"
-    )
+    organization = _required_text(record.get("organization_name") or record.get("organization"), "organization_name")
     chapter = known.get(slugify(organization), slugify(organization))
     key = f"{chapter}/{slugify(name)}"
     reader = _Fields("projects", index, key, issues)
@@ -857,13 +842,58 @@ def parse_project_index(data: list[dict[str, Any]], known: Mapping[str, str] | N
         except _Invalid as problem:
             issues.append(ImportIssue(index, None, str(problem), "projects"))
     unique = _unique("projects", projects, issues)
-    return ImportBatch(
-        projects=tuple(project for _, project in unique), issues=tuple(sorted(issues, key=_issue_order))
-    )
+    return ImportBatch(projects=tuple(project for _, project in unique), issues=tuple(sorted(issues, key=_issue_order)))
 
 
 # ---------------------------------------------------------------------------
 # Files
+
+
+_CODE4RO_STATUS = {"development": "active", "done": "completed", "covid": "active"}
+
+
+def parse_code4ro_apps(items: list[Any]) -> ImportBatch:
+    """Code for Romania's app catalogue (code4.ro): one entry per app and language (en, ro)."""
+    issues: list[ImportIssue] = []
+    by_slug: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for index, item in enumerate(items):
+        slug, lang, title = item.get("slug"), item.get("lang"), item.get("title")
+        if not (isinstance(slug, str) and isinstance(lang, str) and isinstance(title, str) and title.strip()):
+            issues.append(ImportIssue(index, _record_key(item), "needs a slug, a lang and a title", "apps"))
+            continue
+        by_slug.setdefault(slug, {})[lang] = item
+    projects = []
+    for slug, texts in by_slug.items():
+        main = texts.get("en") or next(iter(texts.values()))
+        others = {lang: text for lang, text in texts.items() if text is not main}
+        status = _CODE4RO_STATUS.get(str(main.get("status")))
+        link = main.get("link")
+        projects.append(
+            ProjectRecord(
+                key=f"code4romania/{slugify(slug)}",
+                chapter="code4romania",
+                name=str(main["title"]).strip(),
+                names=tuple(
+                    sorted(
+                        (lang, str(t["title"]).strip())
+                        for lang, t in others.items()
+                        if str(t["title"]).strip() != str(main["title"]).strip()
+                    )
+                ),
+                description=_text(main.get("summary"), "summary"),
+                descriptions=tuple(
+                    sorted((lang, str(t["summary"]).strip()) for lang, t in others.items() if t.get("summary"))
+                ),
+                topics=("covid-19",) if main.get("status") == "covid" else (),
+                status=status,
+                links=(("website", link),) if isinstance(link, str) and link.startswith("http") else (),
+            )
+        )
+    return ImportBatch(projects=tuple(projects), issues=tuple(issues))
+
+
+def _looks_like_code4ro_apps(items: list[Any]) -> bool:
+    return all(isinstance(i, Mapping) and {"slug", "lang", "title"} <= i.keys() for i in items)
 
 
 def _looks_like_organizations(items: list[Any]) -> bool:
@@ -872,8 +902,7 @@ def _looks_like_organizations(items: list[Any]) -> bool:
 
 def _looks_like_projects(items: list[Any]) -> bool:
     return all(
-        isinstance(i, Mapping) and "name" in i and ("organization_name" in i or "organization" in i)
-        for i in items
+        isinstance(i, Mapping) and "name" in i and ("organization_name" in i or "organization" in i) for i in items
     )
 
 
@@ -897,11 +926,13 @@ def parse_bytes(data: bytes, filename: str, known: Mapping[str, str] | None = No
         return parse_brigade_organizations(items, known)
     if isinstance(items, list) and items and _looks_like_projects(items):
         return parse_project_index(items, known)
+    if isinstance(items, list) and items and _looks_like_code4ro_apps(items):
+        return parse_code4ro_apps(items)
     if items == []:
         return ImportBatch()
     raise DirectoryDataError(
-        f"{name} is neither a brigade-information organizations list (name, website, tags) "
-        "nor a project index (name, organization_name)."
+        f"{name} is neither a brigade-information organizations list (name, website, tags), "
+        "a project index (name, organization_name) nor a code4.ro app list (slug, lang, title)."
     )
 
 

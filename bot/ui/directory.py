@@ -79,10 +79,11 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
 
 def project_embed(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> discord.Embed:
     """A project with its chapter, topics, status and links."""
+    tag = locale_tag(locale)
     embed = discord.Embed(
-        title=truncate(project.name, 256),
+        title=truncate(project.localised_name(tag), 256),
         url=project.links.get("website") or project.code_url,
-        description=truncate(project.description or "", 2000) or None,
+        description=truncate(project.localised_description(tag) or "", 2000) or None,
         colour=TIER_COLOURS.get(chapter.tier) if chapter else None,
     )
     if chapter:
@@ -109,11 +110,14 @@ def chapter_line(chapter: ChapterInfo, locale: Localeish) -> str:
 
 def project_line(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> str:
     """One line of a project list, with a short description."""
+    tag = locale_tag(locale)
     url = project.links.get("website") or project.code_url
-    name = f"[{project.name}]({url})" if url else project.name
+    title = project.localised_name(tag)
+    name = f"[{title}]({url})" if url else title
     owner = f" — {chapter.name}" if chapter else ""
     status = t(locale, project.status.capitalize())
-    about = f"\n{truncate(project.description, 140)}" if project.description else ""
+    description = project.localised_description(tag)
+    about = f"\n{truncate(description, 140)}" if description else ""
     return truncate(f"**{name}**{owner} · {status}{about}", 400)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.migrate import upgrade
 from db.models import Base
+from db.session import create_engine
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
@@ -27,7 +29,7 @@ async def test_upgrade_twice_is_harmless(engine: AsyncEngine) -> None:
     await upgrade(engine)
     async with engine.connect() as connection:
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    assert version == "0001"
+    assert version == "0002"
 
 
 async def test_sqlite_uses_wal(engine: AsyncEngine) -> None:
@@ -35,3 +37,22 @@ async def test_sqlite_uses_wal(engine: AsyncEngine) -> None:
         return
     async with engine.connect() as connection:
         assert (await connection.scalar(text("PRAGMA journal_mode"))).lower() == "wal"
+
+
+async def test_upgrade_keeps_rows_written_by_an_older_schema(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0001")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO projects (key, name, topics, status, links, created_at, updated_at) "
+                    "VALUES ('x/y', 'Y', '[]', 'active', '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            row = (await connection.execute(text("SELECT names, descriptions FROM projects"))).one()
+        assert [json.loads(v) if isinstance(v, str) else v for v in row] == [{}, {}]
+    finally:
+        await engine.dispose()

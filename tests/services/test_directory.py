@@ -13,6 +13,7 @@ from db.models import ChangeRecord
 from tests.conftest import SHARED
 
 BRIGADE = SHARED / "data" / "directory" / "cfa_brigade-information_organizations.json"
+CODE4RO = SHARED / "data" / "directory" / "code4romania_code4.ro_apps.json"
 PROJECT_INDEX = SHARED / "data" / "directory" / "cti_project-index_index-v1_projects_codeforall_members.json"
 
 
@@ -33,8 +34,15 @@ async def test_seed_is_loaded_once(directory: DirectoryService, sessions: async_
 
 @pytest.mark.parametrize(
     ("query", "key"),
-    [("g0v", "g0v"), ("零時政府", "g0v"), ("Code4Romania", "code4romania"), ("code4.ro", "code4romania"),
-     ("code4romaina", "code4romania"), ("codeando mexico", "codeando-mexico"), ("TAIWAN", "g0v")],
+    [
+        ("g0v", "g0v"),
+        ("零時政府", "g0v"),
+        ("Code4Romania", "code4romania"),
+        ("code4.ro", "code4romania"),
+        ("code4romaina", "code4romania"),
+        ("codeando mexico", "codeando-mexico"),
+        ("TAIWAN", "g0v"),
+    ],
 )
 def test_forgiving_chapter_lookup(directory: DirectoryService, query: str, key: str) -> None:
     assert directory.find_chapter(query).key == key
@@ -89,7 +97,9 @@ async def test_edits_are_validated_and_recorded(
     async with sessions() as session:
         before = await session.scalar(select(func.count()).select_from(ChangeRecord))
     with pytest.raises(UserError):
-        await directory.edit_project(None, {"key": "g0v/x", "name": "X", "chapter": "nope"}, actor_id=5, actor_name="ana")
+        await directory.edit_project(
+            None, {"key": "g0v/x", "name": "X", "chapter": "nope"}, actor_id=5, actor_name="ana"
+        )
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ChangeRecord)) == before
 
@@ -100,3 +110,25 @@ async def test_export_round_trips(directory: DirectoryService) -> None:
     batch = directory_io.parse_yaml(directory_io.dump_yaml(await directory.export_batch()))
     assert not batch.issues
     assert {c.key for c in batch.chapters} == set(directory.chapters)
+
+
+async def test_projects_of_unknown_chapters_are_reported_and_the_rest_imports(directory: DirectoryService) -> None:
+    from bot.services import directory_io
+
+    batch = directory_io.parse_yaml(
+        "projects:\n"
+        "  - {key: g0v/new-tool, chapter: g0v, name: New tool}\n"
+        "  - {key: nowhere/orphan, chapter: nowhere, name: Orphan}\n"
+    )
+    report = await directory.import_batch(batch, actor_name="test")
+    assert report.created == 1
+    assert [(issue.key, issue.reason) for issue in report.issues] == [("nowhere/orphan", "unknown chapter “nowhere”")]
+    assert "g0v/new-tool" in directory.projects
+
+
+@pytest.mark.skipif(not CODE4RO.exists(), reason="shared data folder not present")
+async def test_code4ro_apps_are_shown_in_romanian(directory: DirectoryService) -> None:
+    await directory.import_file(CODE4RO, actor_name="test")
+    anabi = directory.find_project("ANABI")
+    assert anabi.chapter_key == "code4romania"
+    assert anabi.localised_description("ro") != anabi.localised_description("en-US")

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import UserError
+from bot.services import directory_io
 from bot.services.directory_io import (
     ChapterRecord,
     DirectoryDataError,
@@ -221,7 +222,7 @@ summits:
 def test_bad_records_become_issues_and_the_rest_imports() -> None:
     batch = parse_yaml(BAD)
     assert [c.key for c in batch.chapters] == ["good"]
-    assert [p.key for p in batch.projects] == ["p1"]
+    assert [p.key for p in batch.projects] == ["p1", "p2"]  # p2's chapter is checked when importing
     assert [s.key for s in batch.summits] == ["s1"]
     found = {(i.section, i.index): i for i in batch.issues}
     assert set(found) == {
@@ -231,7 +232,6 @@ def test_bad_records_become_issues_and_the_rest_imports() -> None:
         ("chapters", 4),
         ("chapters", 5),
         ("chapters", 6),
-        ("projects", 1),
         ("projects", 2),
         ("summits", 1),
         ("summits", 2),
@@ -241,7 +241,6 @@ def test_bad_records_become_issues_and_the_rest_imports() -> None:
     assert "overlord" in found["chapters", 2].reason
     assert "duplicate key 'good'" in found["chapters", 3].reason
     assert "plausible year" in found["chapters", 5].reason
-    assert "missing" in found["projects", 1].reason
     assert "IANA" in found["summits", 1].reason
     assert "time zone" in found["summits", 2].reason
     assert str(found["summits", 1]).startswith("summits #2 (s2): ")
@@ -332,14 +331,10 @@ def test_slugify_is_a_slug_and_idempotent(text: str) -> None:
     assert slugify(slug) == slug
 
 
-yaml_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)
-)
+yaml_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
 yaml_values = st.recursive(
     yaml_scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
     max_leaves=20,
 )
 field_names = st.sampled_from(
@@ -388,9 +383,7 @@ def test_parse_yaml_only_raises_value_error(text: str) -> None:
 
 
 def test_parse_bytes_dispatches_by_name_and_shape() -> None:
-    organizations = json.dumps(
-        [{"name": "Code for Romania", "website": "http://code4.ro/", "tags": ["Code for All"]}]
-    )
+    organizations = json.dumps([{"name": "Code for Romania", "website": "http://code4.ro/", "tags": ["Code for All"]}])
     batch = parse_bytes(organizations.encode(), "organizations.json")
     assert [(c.key, c.tier) for c in batch.chapters] == [("code-for-romania", "governing")]
     seed_bytes = SEED.read_bytes()
@@ -430,3 +423,18 @@ def test_validate_forms() -> None:
     assert "status" not in project
     with pytest.raises(UserError, match="Status"):
         validate_project({"key": "x/p", "chapter": "x", "name": "P", "status": "done"})
+
+
+CODE4RO_APPS = SHARED / "code4romania_code4.ro_apps.json"
+
+
+@pytest.mark.skipif(not CODE4RO_APPS.exists(), reason="shared data folder not present")
+def test_code4ro_apps_become_bilingual_projects() -> None:
+    batch = directory_io.load_file(CODE4RO_APPS)
+    assert not batch.issues
+    assert len(batch.projects) == 20
+    anabi = next(p for p in batch.projects if p.key == "code4romania/anabi")
+    assert anabi.chapter == "code4romania" and anabi.status == "active"
+    romanian = dict(anabi.descriptions)["ro"]
+    assert romanian and romanian != anabi.description
+    assert directory_io.parse_yaml(directory_io.dump_yaml(batch)).projects == batch.projects

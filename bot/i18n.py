@@ -37,6 +37,18 @@ CATALOGUES = ("zh_TW", "ro", "es", "pl", "pt_BR", "de", "ja")
 SUPPORTED = ("en-US", "en-GB", "zh-TW", "ro", "es-ES", "es-419", "pl", "pt-BR", "de", "ja")
 """Discord locales the bot speaks: English, and every locale served by a catalogue."""
 
+LANGUAGES = {
+    "en-US": "English",
+    "zh-TW": "中文（台灣）",
+    "ro": "Română",
+    "es-ES": "Español",
+    "pl": "Polski",
+    "pt-BR": "Português (Brasil)",
+    "de": "Deutsch",
+    "ja": "日本語",
+}
+"""The languages a server can choose for the bot's channel posts, by Discord locale, in their own words."""
+
 COMMAND_NAME = "command name"
 OPTION_NAME = "option name"
 NAME_LENGTH = 32

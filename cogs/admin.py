@@ -8,7 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import Localeish, t
+from bot.errors import UserError
+from bot.i18n import LANGUAGES, N_, Localeish, t
 from bot.services.guilds import GuildConfig
 
 
@@ -19,8 +20,13 @@ def _describe(guild: discord.Guild, config: GuildConfig, locale: Localeish) -> s
         locale,
         "Organisers: {organisers}\nLanguage for channel posts: {locale}",
         organisers=organisers,
-        locale=config.locale or guild.preferred_locale.value,
+        locale=LANGUAGES.get(
+            config.locale or guild.preferred_locale.value, config.locale or guild.preferred_locale.value
+        ),
     )
+
+
+LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=locale) for locale, name in LANGUAGES.items()]
 
 
 class Admin(commands.Cog):
@@ -56,7 +62,21 @@ class Admin(commands.Cog):
     async def organiser_role(self, interaction: discord.Interaction[Any], role: discord.Role | None = None) -> None:
         """Set or clear the organiser role."""
         assert interaction.guild is not None
+        if role is not None and role.is_default():
+            raise UserError(N_("Choose a role other than @everyone: everyone would be an organiser."))
         config = await self.bot.guild_settings.update(interaction.guild.id, organiser_role_id=role.id if role else None)
+        settings = _describe(interaction.guild, config, interaction.locale)
+        await interaction.response.send_message(
+            t(interaction.locale, "Saved.\n{settings}", settings=settings), ephemeral=True
+        )
+
+    @settings.command(name="language", description="Choose the language of the bot's posts in channels")
+    @app_commands.describe(language="Language; leave empty to follow the server's own language")
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(self, interaction: discord.Interaction[Any], language: str | None = None) -> None:
+        """Set or clear the language of channel posts."""
+        assert interaction.guild is not None
+        config = await self.bot.guild_settings.update(interaction.guild.id, locale=language)
         settings = _describe(interaction.guild, config, interaction.locale)
         await interaction.response.send_message(
             t(interaction.locale, "Saved.\n{settings}", settings=settings), ephemeral=True

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
-from bot.i18n import N_, Localeish, locale_tag, t
+from bot.i18n import N_, Localeish, locale_tag, number, t
 from bot.services.directory import ChangeInfo, ChapterInfo, Overview, ProjectInfo
 from bot.text import flag, truncate
 
@@ -53,7 +53,9 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
         names = ", ".join(p.name for p in projects[:8])
         more = t(locale, " and {count} more", count=len(projects) - 8) if len(projects) > 8 else ""
         embed.add_field(
-            name=t(locale, "Projects ({count})", count=len(projects)), value=truncate(names + more, 1024), inline=False
+            name=t(locale, "Projects ({count})", count=number(locale, len(projects))),
+            value=truncate(names + more, 1024),
+            inline=False,
         )
     if chapter.facts:
         facts = "\n".join(f"• {fact}" for fact in chapter.facts)
@@ -128,18 +130,18 @@ def overview_embed(overview: Overview, locale: Localeish) -> discord.Embed:
         description=t(
             locale,
             "**{chapters}** chapters · **{projects}** projects · **{summits}** summits and meetings",
-            chapters=overview.chapters,
-            projects=overview.projects,
-            summits=overview.summits,
+            chapters=number(locale, overview.chapters),
+            projects=number(locale, overview.projects),
+            summits=number(locale, overview.summits),
         ),
         colour=TIER_COLOURS["governing"],
     )
-    regions = "\n".join(f"{t(locale, region)}: {count}" for region, count in overview.by_region.items())
+    regions = "\n".join(f"{t(locale, region)}: {number(locale, n)}" for region, n in overview.by_region.items())
     embed.add_field(name=t(locale, "By region"), value=regions or "—")
-    tiers = "\n".join(f"{tier_label(tier, locale)}: {count}" for tier, count in overview.by_tier.items())
+    tiers = "\n".join(f"{tier_label(tier, locale)}: {number(locale, n)}" for tier, n in overview.by_tier.items())
     embed.add_field(name=t(locale, "By tier"), value=tiers or "—")
     if overview.by_status:
-        statuses = "\n".join(f"{t(locale, s.capitalize())}: {n}" for s, n in overview.by_status.items())
+        statuses = "\n".join(f"{t(locale, s.capitalize())}: {number(locale, n)}" for s, n in overview.by_status.items())
         embed.add_field(name=t(locale, "Projects"), value=statuses)
     return embed
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 import discord
 
 from bot.errors import UserError
-from bot.i18n import N_, Localeish, t
+from bot.i18n import N_, Localeish, number, t
 from bot.text import truncate
 from bot.tree import report_error
 
@@ -68,7 +68,13 @@ def page_view(
     chunk = listing.lines[page * PER_PAGE : (page + 1) * PER_PAGE]
     embed = discord.Embed(title=truncate(listing.title, 256), description="\n".join(chunk) or listing.empty)
     embed.set_footer(
-        text=t(locale, "Page {page}/{pages} · {count} results", page=page + 1, pages=pages, count=len(listing.lines))
+        text=t(
+            locale,
+            "Page {page}/{pages} · {count} results",
+            page=page + 1,
+            pages=pages,
+            count=number(locale, len(listing.lines)),
+        )
     )
     view = discord.ui.View(timeout=None)
     if pages > 1:

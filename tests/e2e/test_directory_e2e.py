@@ -133,3 +133,19 @@ async def test_bad_upload_is_explained(session: SandboxSession) -> None:
     assert result.message.ephemeral
     assert "Traceback" not in result.message.content
     assert result.message.content
+
+
+async def test_members_of_the_organiser_role_may_edit(session: SandboxSession) -> None:
+    sandbox = session.sandbox
+    role = sandbox.create_role(session.guild_id, "Organisers")
+    oana = sandbox.create_user("oana").id
+    sandbox.add_member(session.guild_id, oana, [role.id])
+    await sandbox.settle()
+    refused = await slash(session, "directory edit-chapter", user=oana, chapter="g0v")
+    assert refused.message.ephemeral
+    everyone = await slash(session, "settings organiser-role", user=session.organiser_id, role=session.guild_id)
+    assert "@everyone" in everyone.message.content
+    saved = await slash(session, "settings organiser-role", user=session.organiser_id, role=role.id)
+    assert saved.message.ephemeral and f"<@&{role.id}>" in saved.message.content
+    allowed = await slash(session, "directory edit-chapter", user=oana, chapter="g0v")
+    assert allowed.modal is not None

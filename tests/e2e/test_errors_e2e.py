@@ -1,0 +1,48 @@
+"""Unexpected errors reach the user as an incident id, whether or not the interaction was answered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+
+import pytest
+
+from bot.offline import SandboxSession
+
+INCIDENT = re.compile(r"incident `([0-9a-f]{8})`")
+
+
+def _boom(*_: object, **__: object) -> None:
+    raise RuntimeError("database on fire")
+
+
+async def test_unexpected_error_gives_an_incident_id_that_is_logged(
+    session: SandboxSession, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(session.bot.directory, "find_chapter", _boom)
+    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+        result = await session.sandbox.slash(
+            session.guild_id, session.channel_id, session.member_id, "chapter", {"name": "g0v"}
+        )
+    assert result.message.ephemeral
+    match = INCIDENT.search(result.message.content)
+    assert match, result.message.content
+    assert "database on fire" not in result.message.content
+    logged = [r for r in caplog.records if match.group(1) in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+
+
+async def test_error_after_deferring_arrives_as_a_follow_up(
+    session: SandboxSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bot loaded its own copy of the extension module.
+    monkeypatch.setattr(sys.modules["cogs.directory"], "bar_chart", _boom)
+    result = await session.sandbox.slash(session.guild_id, session.channel_id, session.member_id, "network")
+    assert result.deferred
+    for _ in range(50):
+        if any(INCIDENT.search(m.content) for m in result.messages):
+            break
+        await asyncio.sleep(0.05)
+    assert any(INCIDENT.search(m.content) for m in result.messages), [m.content for m in result.messages]

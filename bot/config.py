@@ -37,7 +37,7 @@ def normalise_database_url(raw: str) -> str:
 class Settings(BaseSettings):
     """Every setting of the bot; `.env.example` documents each with its default."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     discord_token: SecretStr | None = None
     data_dir: Path = Path("var")

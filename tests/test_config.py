@@ -92,3 +92,10 @@ def test_the_token_is_never_logged() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token is %s", ("s3cr3t-token",), None)
     RedactFilter(["s3cr3t-token"]).filter(record)
     assert "s3cr3t" not in record.getMessage()
+
+
+def test_the_example_settings_file_is_valid(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    settings = load_settings(_env_file=tmp_path / ".env")
+    assert settings.dev_guild_id is None and settings.token is None
+    assert settings.seed_file.is_file()

@@ -109,12 +109,11 @@ async def prepare(database_url: str, synthetic: int) -> tuple[int, int]:
     return counts
 
 
-async def measure(
-    label: str, count: int, concurrency: int, run: Callable[[int], Awaitable[Any]], rows: list[list[str]]
-) -> float:
-    """Run `count` interactions, `concurrency` at a time; add a row; return throughput."""
-    arrived.clear()
-    left.clear()
+Run = Callable[[int], Awaitable[Any]]
+
+
+async def drive(count: int, concurrency: int, run: Run) -> float:
+    """Run `count` interactions, `concurrency` at a time; return the throughput in requests per second."""
     queue = iter(range(count))
 
     async def worker() -> None:
@@ -123,15 +122,31 @@ async def measure(
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
+    return count / (time.perf_counter() - started)
+
+
+async def measure(label: str, count: int, concurrency: int, run: Run) -> list[str]:
+    """Latency one request at a time (bot-side), then throughput `concurrency` at a time."""
+    arrived.clear()
+    left.clear()
+    await drive(count, 1, run)
     samples = [left[i] - arrived[i] for i in left if i in arrived]
     p50, p99, worst = percentiles(samples)
-    rows.append([label, str(len(samples)), f"{p50:.2f}", f"{p99:.2f}", f"{worst:.2f}", f"{count / elapsed:.0f}"])
-    return count / elapsed
+    throughput = await drive(count, concurrency, run)
+    return [label, str(len(samples)), f"{p50:.2f}", f"{p99:.2f}", f"{worst:.2f}", f"{throughput:.0f}"]
 
 
-async def bare_bot_throughput(count: int, concurrency: int, rows: list[list[str]]) -> float:
-    """The yardstick: a bare discord.py bot answering a constant."""
+def constant_card() -> discord.Embed:
+    """An embed the size of a chapter card, built once."""
+    card = discord.Embed(title="Code for Romania", url="https://code4.ro", description="civic tech " * 60)
+    for name in ("Where", "Region", "Network", "Founded", "Joined", "Projects", "In numbers", "Links"):
+        card.add_field(name=name, value="a constant value of moderate length " * 2)
+    card.set_footer(text="Also known as: Code4Romania, code4.ro")
+    return card
+
+
+async def bare_bot(count: int, concurrency: int) -> list[list[str]]:
+    """The yardstick: a bare discord.py bot answering constants (a word, and an embed of a chapter's size)."""
     sandbox = Sandbox()
     await sandbox.start()
     user = sandbox.create_user("user")
@@ -139,10 +154,15 @@ async def bare_bot_throughput(count: int, concurrency: int, rows: list[list[str]
     channel = sandbox.find_channel(guild.id, "general")
     use_endpoints(sandbox.api_base, sandbox.gateway_url)
     bare = commands.Bot(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.1)
+    card = constant_card()
 
     @bare.tree.command(name="ping", description="constant")
     async def ping(interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_message("pong")
+
+    @bare.tree.command(name="card", description="constant embed")
+    async def show_card(interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_message(embed=card)
 
     async def setup_hook() -> None:
         await bare.tree.sync()
@@ -152,13 +172,15 @@ async def bare_bot_throughput(count: int, concurrency: int, rows: list[list[str]
     task = asyncio.create_task(bare.connect())
     await bare.wait_until_ready()
     try:
-        return await measure(
-            "bare bot: /ping constant",
-            count,
-            concurrency,
-            lambda i: sandbox.slash(guild.id, channel.id, user.id, "ping", {}, timeout=30),
-            rows,
-        )
+        return [
+            await measure(
+                f"bare bot: /{name} constant",
+                count,
+                concurrency,
+                lambda i, name=name: sandbox.slash(guild.id, channel.id, user.id, name, {}, timeout=30),
+            )
+            for name in ("ping", "card")
+        ]
     finally:
         await bare.close()
         await asyncio.gather(task, return_exceptions=True)
@@ -179,8 +201,8 @@ async def main() -> None:
     chapters, projects = await prepare(url, args.synthetic)
     print(f"directory: {chapters} chapters, {projects} projects (prepared in {time.perf_counter() - started:.1f} s)")
 
-    rows: list[list[str]] = []
-    baseline = await bare_bot_throughput(args.count, args.concurrency, rows)
+    rows = await bare_bot(args.count, args.concurrency)
+    baseline = {"word": float(rows[0][-1]), "embed": float(rows[1][-1])}
 
     session = await start_session(load_settings(_env_file=None, database_url=url, data_dir=folder))
     s = session.sandbox
@@ -190,7 +212,7 @@ async def main() -> None:
     words = ["election", "data", "open", "health", "budget", "civic", "transparency", "monitorng", "map", "vote"]
     try:
         ratios = []
-        for label, run in [
+        cases: list[tuple[str, Run]] = [
             (
                 "autocomplete /project name",
                 lambda i: s.autocomplete(
@@ -237,19 +259,23 @@ async def main() -> None:
                     timeout=30,
                 ),
             ),
-        ]:
-            throughput = await measure(label, args.count, args.concurrency, run, rows)
-            ratios.append((label, throughput / baseline))
+        ]
+        for label, run in cases:
+            row = await measure(label, args.count, args.concurrency, run)
+            rows.append(row)
+            ratios.append((label, float(row[-1])))
     finally:
         await session.stop()
 
+    print(f"latency: bot-side, one request at a time; throughput: {args.concurrency} at a time, end to end")
     header = ["command", "n", "p50 ms", "p99 ms", "max ms", "req/s"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     print()
-    for label, ratio in ratios:
-        print(f"{label}: {ratio:.0%} of the bare bot's throughput")
+    for label, throughput in ratios:
+        answer = "embed" if label.startswith("/") else "word"
+        print(f"{label}: {throughput / baseline[answer]:.0%} of the bare bot answering a constant {answer}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the process (sandbox and both bots): {peak:.0f} MiB")
 

@@ -36,7 +36,9 @@ class CodeForAllBot(commands.Bot):
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         intents = discord.Intents.default()
-        intents.members = True
+        intents.members = True  # welcome newcomers
+        intents.messages = False  # the bot answers interactions; it never reads chat messages
+        options.setdefault("max_messages", None)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,

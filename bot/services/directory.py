@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -151,6 +151,28 @@ class ImportReport:
 Progress = Callable[[int, int], None]
 
 
+class Looked(Sequence[ProjectInfo]):
+    """Projects by key, looked up only when read: a long result costs what the shown page costs."""
+
+    def __init__(self, keys: Sequence[str], projects: Mapping[str, ProjectInfo]) -> None:
+        self._keys = keys
+        self._projects = projects
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> ProjectInfo: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ProjectInfo]: ...
+
+    def __getitem__(self, index: int | slice) -> ProjectInfo | list[ProjectInfo]:
+        if isinstance(index, slice):
+            return [self._projects[key] for key in self._keys[index]]
+        return self._projects[self._keys[index]]
+
+
 class DirectoryService:
     """Loads the directory into memory indexes and writes every change to the database with its history."""
 
@@ -269,7 +291,7 @@ class DirectoryService:
         chapter: str | None = None,
         topic: str | None = None,
         status: str | None = None,
-    ) -> list[ProjectInfo]:
+    ) -> Sequence[ProjectInfo]:
         """Projects matching the words (any order, typos forgiven), filtered, best first."""
         within: set[str] | None = None
         if chapter:
@@ -282,8 +304,7 @@ class DirectoryService:
                 raise UserError(N_("Status must be one of: {statuses}."), statuses=", ".join(STATUSES))
             by_status = self._projects_by_status.get(status, set())
             within = set(by_status) if within is None else within & by_status
-        keys = self._project_index.search(words, within=within)
-        return [self.projects[key] for key in keys]
+        return Looked(self._project_index.search(words, within=within), self.projects)
 
     # -- summits and overview -----------------------------------------------------------------------
 

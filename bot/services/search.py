@@ -8,11 +8,11 @@ corrects misspelt words against the (much smaller) vocabulary.
 from __future__ import annotations
 
 import bisect
-import heapq
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from rapidfuzz import fuzz, process
 
@@ -40,6 +40,42 @@ class Entry:
     aliases: tuple[str, ...] = ()
     text: str = ""
     tags: tuple[str, ...] = ()
+
+
+class RankedKeys(Sequence[str]):
+    """Ranked keys, then the rest in name order, found by walking the name order only as far as read."""
+
+    def __init__(self, ranked: list[str], rest: set[str], name_order: list[str]) -> None:
+        self._ranked = ranked
+        self._rest = rest
+        self._name_order = name_order
+        self._walked = 0
+
+    def __len__(self) -> int:
+        return len(self._ranked) + len(self._rest)
+
+    def _reach(self, count: int) -> None:
+        if not self._rest:
+            return
+        order, rest, ranked = self._name_order, self._rest, self._ranked
+        while len(ranked) < count and self._walked < len(order):
+            key = order[self._walked]
+            self._walked += 1
+            if key in rest:
+                ranked.append(key)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        stop = (
+            len(self) if isinstance(index, int) and index < 0 else index.stop if isinstance(index, slice) else index + 1
+        )
+        self._reach(len(self) if stop is None or stop < 0 else stop)
+        return self._ranked[index]
 
 
 @dataclass(slots=True)
@@ -183,7 +219,7 @@ class SearchIndex:
         limit: int | None = None,
         within: set[str] | None = None,
         names_only: bool = False,
-    ) -> list[str]:
+    ) -> Sequence[str]:
         """Keys matching every word of the query (typos corrected), best first."""
         words = normalise(query).split()
         order = self._name_order()
@@ -200,13 +236,11 @@ class SearchIndex:
         head = [exact] if exact in in_names or exact in in_text else []
         named = [key for key in in_names if key != exact]
         names = [self._normal_names[key] for key in named]
-        scored = process.extract(" ".join(words), names, scorer=fuzz.token_set_ratio, limit=None)
-        scored.sort(key=lambda match: (-match[1], order[named[match[2]]]))
-        ranked = head + [named[position] for _, _, position in scored]
-        text_only = in_text - in_names - set(head)
-        if limit is None:
-            return ranked + sorted(text_only, key=order.__getitem__)
-        return (ranked + heapq.nsmallest(max(limit - len(ranked), 0), text_only, key=order.__getitem__))[:limit]
+        scores = process.extract(" ".join(words), names, scorer=fuzz.token_set_ratio, limit=None)
+        # Tuples sort in C: best score first, then name order.
+        best = sorted((-score, order[named[position]], named[position]) for _, score, position in scores)
+        ranked = RankedKeys(head + [key for _, _, key in best], in_text - in_names - set(head), self._ordered_keys)
+        return ranked if limit is None else ranked[:limit]
 
     def suggest(self, query: str, limit: int = 3, cutoff: float = 60.0) -> list[str]:
         """Keys whose names look most like the query, for 'did you mean'."""

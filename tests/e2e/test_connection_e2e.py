@@ -42,3 +42,34 @@ async def test_restart_does_not_sync_unchanged_commands(database_url: str, tmp_p
         assert "g0v" in result.message.embeds[0]["title"]
     finally:
         await second.stop()
+
+
+async def test_page_buttons_keep_working_after_a_restart(database_url: str, tmp_path: Path) -> None:
+    settings = load_settings(_env_file=None, database_url=database_url, data_dir=tmp_path)
+    first = await start_session(settings)
+    listing = await first.sandbox.slash(first.guild_id, first.channel_id, first.member_id, "chapters")
+    next_button = listing.message.buttons[1]["custom_id"]
+    await first.stop()
+
+    second = await start_session(settings, sandbox=Sandbox(first.sandbox.state))
+    try:
+        clicked = await second.sandbox.click(listing.message.id, next_button, first.member_id)
+        assert clicked.message.embeds[0]["footer"]["text"].startswith("Page 2/")
+    finally:
+        await second.stop()
+
+
+async def test_commands_go_to_the_development_guild_when_set(database_url: str, tmp_path: Path) -> None:
+    sandbox = Sandbox()
+    owner = sandbox.create_user("dev")
+    dev_guild = sandbox.create_guild("Development", owner_id=owner.id)
+    settings = load_settings(_env_file=None, database_url=database_url, data_dir=tmp_path, dev_guild_id=dev_guild.id)
+    session = await start_session(settings, sandbox=sandbox)
+    try:
+        puts = [e.path for e in sandbox.exchanges if e.method == "PUT" and e.path.endswith("/commands")]
+        assert puts and all(f"/guilds/{dev_guild.id}/commands" in path for path in puts)
+        channel = sandbox.find_channel(dev_guild.id, "general")
+        result = await sandbox.slash(dev_guild.id, channel.id, owner.id, "chapter", {"name": "g0v"})
+        assert "g0v" in result.message.embeds[0]["title"]
+    finally:
+        await session.stop()

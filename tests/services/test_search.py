@@ -56,21 +56,21 @@ def test_exact_beats_prefix_beats_words() -> None:
 def test_typos_are_forgiven() -> None:
     idx = index()
     assert idx.best_guess("code4romaina") == "code4romania"
-    assert idx.search("monitorng") == ["code4romania"]
+    assert list(idx.search("monitorng")) == ["code4romania"]
     assert "code4romania" in idx.suggest("code for ramania")
 
 
 def test_words_in_any_order_and_description_ranked_after_name() -> None:
     idx = index()
-    assert idx.search("romania code") == ["code4romania"]
-    assert idx.search("transparency") == ["g0v"]
+    assert list(idx.search("romania code")) == ["code4romania"]
+    assert list(idx.search("transparency")) == ["g0v"]
 
 
 def test_put_and_remove_keep_indexes_consistent() -> None:
     idx = index()
     idx.put(Entry("code4romania", "Code for Romania NGO", (), "civic tech"))
     assert idx.exact("code4.ro") is None
-    assert idx.search("election") == []
+    assert list(idx.search("election")) == []
     idx.remove("g0v")
     assert idx.exact("零時政府") is None
     assert "g0v" not in idx.complete("g")
@@ -84,3 +84,15 @@ def test_lookups_never_fail_and_respect_the_limit(query: str) -> None:
     idx.search(query)
     idx.suggest(query)
     idx.best_guess(query)
+
+
+def test_ranked_results_walk_the_name_order_lazily() -> None:
+    entries = [Entry(f"k{i:03}", f"Project {i:03}", (), "shared words" if i % 2 else "other") for i in range(200)]
+    entries.append(Entry("named", "Shared Words Atlas", (), ""))
+    idx = SearchIndex(entries)
+    found = idx.search("shared")
+    assert len(found) == 101
+    assert found[0] == "named"  # a name match ranks before description matches
+    assert list(found[1:4]) == ["k001", "k003", "k005"]  # then name order
+    assert found[-1] == "k199"
+    assert list(found) == ["named", *(f"k{i:03}" for i in range(1, 200, 2))]

@@ -12,8 +12,6 @@ from bot.config import Settings
 from bot.endpoints import use_endpoints
 from bot.sandbox import Sandbox
 
-MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 16) | (1 << 31)  # view, send, read history, use commands
-
 
 @dataclass(slots=True)
 class SandboxSession:

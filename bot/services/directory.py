@@ -258,10 +258,6 @@ class DirectoryService:
         """A chapter's projects, by name."""
         return [self.projects[key] for key in self._projects_by_chapter.get(chapter_key, [])]
 
-    def regions(self) -> list[str]:
-        """Regions present in the directory."""
-        return sorted({c.region for c in self.chapters.values() if c.region})
-
     # -- projects -----------------------------------------------------------------------------------
 
     def find_project(self, query: str) -> ProjectInfo:

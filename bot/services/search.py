@@ -121,13 +121,6 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
-
-    def get(self, key: str) -> Entry | None:
-        """The entry stored under `key`."""
-        return self._entries.get(key)
-
     def put(self, entry: Entry) -> None:
         """Add or replace an entry."""
         if entry.key in self._entries:

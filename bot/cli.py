@@ -130,8 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, [settings.token or ""])
     command = args.command or "run"
+    console = command == "sandbox" or (command == "run" and not settings.token)
+    # The console is a conversation: keep the log to warnings there unless LOG_LEVEL asks for more.
+    level = "WARNING" if console and "log_level" not in settings.model_fields_set else settings.log_level
+    setup_logging(level, [settings.token or ""])
     try:
         if command == "db":
             asyncio.run(run_db_upgrade(settings))
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_import(settings, args.file))
         elif command == "export":
             asyncio.run(run_export(settings, args.file))
-        elif command == "sandbox" or not settings.token:
+        elif console:
             from bot.offline import run_sandbox
 
             asyncio.run(run_until_signal(run_sandbox(settings, script=getattr(args, "script", None))))

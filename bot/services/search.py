@@ -50,9 +50,10 @@ class RankedKeys(Sequence[str]):
         self._rest = rest
         self._name_order = name_order
         self._walked = 0
+        self._length = len(ranked) + len(rest)
 
     def __len__(self) -> int:
-        return len(self._ranked) + len(self._rest)
+        return self._length
 
     def _reach(self, count: int) -> None:
         if not self._rest:

@@ -45,8 +45,10 @@ async def test_autocomplete_offers_at_most_25_matches(session: SandboxSession) -
 
 
 async def test_project_lookup_and_search(session: SandboxSession) -> None:
-    result = await slash(session, "projects", words="election")
+    result = await slash(session, "projects", words="elections")
     embed = result.message.embeds[0]
+    shown = embed["description"].count("**") // 2
+    assert embed["footer"]["text"] == f"Page 1/1 · {shown} results"
     assert "election" in embed["description"].lower() or "Romania" in embed["description"]
     project = await slash(session, "project", name="GoToVote")
     assert "GoToVote" in project.message.embeds[0]["title"]

@@ -92,6 +92,8 @@ def test_ranked_results_walk_the_name_order_lazily() -> None:
     idx = SearchIndex(entries)
     found = idx.search("shared")
     assert len(found) == 101
+    assert found[:3] == ["named", "k001", "k003"]
+    assert len(found) == 101  # reading does not change the length
     assert found[0] == "named"  # a name match ranks before description matches
     assert list(found[1:4]) == ["k001", "k003", "k005"]  # then name order
     assert found[-1] == "k199"

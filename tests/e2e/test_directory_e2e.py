@@ -151,3 +151,19 @@ async def test_members_of_the_organiser_role_may_edit(session: SandboxSession) -
     assert saved.message.ephemeral and f"<@&{role.id}>" in saved.message.content
     allowed = await slash(session, "directory edit-chapter", user=oana, chapter="g0v")
     assert allowed.modal is not None
+
+
+async def test_nothing_a_member_types_can_ping_anyone(session: SandboxSession) -> None:
+    result = await slash(session, "chapter", name="@everyone <@&1> <@1>")
+    assert "@everyone" in result.message.content
+    await slash(session, "projects", words="@everyone")
+    sent = [
+        e.request_json
+        for e in session.sandbox.exchanges
+        if e.method in ("POST", "PATCH") and ("/callback" in e.path or "/webhooks/" in e.path)
+    ]
+    payloads = [p.get("data", p) for p in sent if isinstance(p, dict)]
+    messages = [p for p in payloads if isinstance(p, dict) and ("content" in p or "embeds" in p)]
+    assert messages
+    for payload in messages:
+        assert payload.get("allowed_mentions") == {"parse": []}, payload

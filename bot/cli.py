@@ -88,7 +88,7 @@ async def run_import(settings: Settings, path: Path) -> None:
         directory = DirectoryService(create_session_factory(engine))
         await directory.load(seed_file=settings.seed_file)
 
-        def progress(done: int, total: int) -> None:
+        async def progress(done: int, total: int) -> None:
             print(f"\r{done}/{total} records", end="", file=sys.stderr, flush=True)
 
         report = await directory.import_file(path, actor_name="command line", progress=progress)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from discord.ext import commands
 
 from bot.checks import organiser_only
 from bot.errors import UserError
-from bot.i18n import N_, Localeish, t
+from bot.i18n import N_, Localeish, number, t
 from bot.services import directory_io
 from bot.services.charts import bar_chart
 from bot.services.directory import STATUSES, TIERS, DirectoryService
@@ -33,6 +34,7 @@ from bot.ui.pages import LazyLines, Listing, PageButton, encode_args, page_view,
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
+PROGRESS_EVERY = 2.0  # seconds between progress updates of a long import
 
 TIER_CHOICES = [app_commands.Choice(name=tier.capitalize(), value=tier) for tier in TIERS]
 STATUS_CHOICES = [app_commands.Choice(name=s.capitalize(), value=s) for s in STATUSES]
@@ -432,8 +434,23 @@ class Directory(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         batch = await asyncio.to_thread(directory_io.parse_bytes, data, file.filename)
-        report = await self.directory.import_batch(batch, **_actor(interaction))
         locale = interaction.locale
+        shown = time.monotonic()
+
+        async def progress(done: int, total: int) -> None:
+            nonlocal shown
+            if time.monotonic() - shown >= PROGRESS_EVERY and done < total:
+                shown = time.monotonic()
+                text = t(
+                    locale,
+                    "Importing {filename}: {done} of {total} records…",
+                    filename=file.filename,
+                    done=number(locale, done),
+                    total=number(locale, total),
+                )
+                await interaction.edit_original_response(content=text)
+
+        report = await self.directory.import_batch(batch, progress=progress, **_actor(interaction))
         lines = [t(locale, "Imported **{filename}**: {summary}.", filename=file.filename, summary=report.summary())]
         lines += [_issue_line(issue, locale) for issue in report.issues[:10]]
         if len(report.issues) > 10:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, overload
 
@@ -148,7 +149,8 @@ class ImportReport:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged{problems}"
 
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], Awaitable[None]]
+IMPORT_CHUNK = 500
 
 
 class Looked(Sequence[ProjectInfo]):
@@ -414,26 +416,26 @@ class DirectoryService:
     ) -> ImportReport:
         """Upsert a parsed batch in one transaction (all or nothing) and record every change."""
         report = ImportReport(issues=list(batch.issues))
-        total = len(batch.chapters) + len(batch.projects) + len(batch.summits)
-        done = 0
         async with self._sessions.begin() as session:
             writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
             await writer.prepare()
-            for chapter in batch.chapters:
-                writer.upsert_chapter(directory_io.chapter_values(chapter))
-                done += 1
-                if progress and done % 100 == 0:
-                    progress(done, total)
-            for index, project in enumerate(batch.projects):
-                writer.upsert_project(index, directory_io.project_values(project))
-                done += 1
-                if progress and done % 100 == 0:
-                    progress(done, total)
-            for summit in batch.summits:
-                writer.upsert_summit(directory_io.summit_values(summit))
-                done += 1
+            steps: list[Callable[[], None]] = [
+                *(partial(writer.upsert_chapter, directory_io.chapter_values(c)) for c in batch.chapters),
+                *(
+                    partial(writer.upsert_project, index, directory_io.project_values(p))
+                    for index, p in enumerate(batch.projects)
+                ),
+                *(partial(writer.upsert_summit, directory_io.summit_values(s)) for s in batch.summits),
+            ]
+            for done, step in enumerate(steps, start=1):
+                step()
+                if done % IMPORT_CHUNK == 0:
+                    # Write in chunks so a large import never holds the event loop for long.
+                    await session.flush()
+                    if progress:
+                        await progress(done, len(steps))
             if progress:
-                progress(total, total)
+                await progress(len(steps), len(steps))
         await self._reload()
         return report
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from bot.offline import SandboxSession
@@ -9,8 +11,10 @@ from bot.sandbox import InteractionResult
 from tests.conftest import SHARED
 
 
-async def slash(s: SandboxSession, command: str, user: int | None = None, **options: object) -> InteractionResult:
-    return await s.sandbox.slash(s.guild_id, s.channel_id, user or s.member_id, command, options)
+async def slash(
+    s: SandboxSession, command: str, user: int | None = None, timeout: float = 5.0, **options: object  # noqa: ASYNC109
+) -> InteractionResult:
+    return await s.sandbox.slash(s.guild_id, s.channel_id, user or s.member_id, command, options, timeout=timeout)
 
 
 async def test_chapter_by_alias_in_any_script(session: SandboxSession) -> None:
@@ -167,3 +171,24 @@ async def test_nothing_a_member_types_can_ping_anyone(session: SandboxSession) -
     assert messages
     for payload in messages:
         assert payload.get("allowed_mentions") == {"parse": []}, payload
+
+
+async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    projects = SHARED / "data" / "directory" / "cti_project-index_index-v1_projects_codeforall_members.json"
+    brigade = SHARED / "data" / "directory" / "cfa_brigade-information_organizations.json"
+    if not projects.exists():
+        pytest.skip("shared data folder not present")
+    monkeypatch.setattr(sys.modules["cogs.directory"], "PROGRESS_EVERY", 0.0)
+    await slash(session, "directory import", user=session.organiser_id, file=(brigade.name, brigade.read_bytes()))
+    result = await slash(
+        session, "directory import", user=session.organiser_id, file=(projects.name, projects.read_bytes()), timeout=60
+    )
+    assert result.message.content.startswith(f"Importing {projects.name}: 500 of ")
+    final = await result.wait_for_messages(2, timeout=60)
+    assert "created" in final[-1].content
+    edits = [
+        e.request_json.get("content", "")
+        for e in session.sandbox.exchanges
+        if e.method == "PATCH" and e.path.endswith("/messages/@original") and isinstance(e.request_json, dict)
+    ]
+    assert any(text.startswith(f"Importing {projects.name}: 500 of ") for text in edits), edits

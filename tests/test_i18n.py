@@ -241,7 +241,9 @@ async def test_committed_template_matches_the_sources(tree: app_commands.Command
     missing = expected - {(m.context, m.id) for m in committed}
     assert not missing, f"bot.pot lacks {sorted(missing, key=str)}: {REGENERATE}"
     root = translations.SOURCE_ROOTS[0].parent
-    marked = {path.relative_to(root).as_posix() for _, path, _ in translations._source_messages(translations.SOURCE_ROOTS)}
+    marked = {
+        path.relative_to(root).as_posix() for _, path, _ in translations._source_messages(translations.SOURCE_ROOTS)
+    }
     # An entry whose files do not mark any string yet is waiting for them to call t(); any other must be used.
     stale = [
         (m.context, m.id)

@@ -12,9 +12,9 @@ from tests.conftest import SHARED
 
 
 async def slash(
-    s: SandboxSession, command: str, user: int | None = None, timeout: float = 5.0, **options: object  # noqa: ASYNC109
+    s: SandboxSession, command: str, user: int | None = None, wait: float = 5.0, **options: object
 ) -> InteractionResult:
-    return await s.sandbox.slash(s.guild_id, s.channel_id, user or s.member_id, command, options, timeout=timeout)
+    return await s.sandbox.slash(s.guild_id, s.channel_id, user or s.member_id, command, options, timeout=wait)
 
 
 async def test_chapter_by_alias_in_any_script(session: SandboxSession) -> None:
@@ -181,7 +181,7 @@ async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatc
     monkeypatch.setattr(sys.modules["cogs.directory"], "PROGRESS_EVERY", 0.0)
     await slash(session, "directory import", user=session.organiser_id, file=(brigade.name, brigade.read_bytes()))
     result = await slash(
-        session, "directory import", user=session.organiser_id, file=(projects.name, projects.read_bytes()), timeout=60
+        session, "directory import", user=session.organiser_id, file=(projects.name, projects.read_bytes()), wait=60
     )
     assert result.message.content.startswith(f"Importing {projects.name}: 500 of ")
     final = await result.wait_for_messages(2, timeout=60)

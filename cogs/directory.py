@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,8 @@ from bot.checks import organiser_only
 from bot.errors import UserError
 from bot.i18n import N_, Localeish, number, t
 from bot.services import directory_io
-from bot.services.charts import bar_chart
-from bot.services.directory import STATUSES, TIERS, DirectoryService
+from bot.services.charts import can_render, stacked_bar_chart
+from bot.services.directory import STATUSES, TIERS, DirectoryService, Overview
 from bot.text import truncate
 from bot.tree import report_error
 from bot.ui.directory import (
@@ -242,6 +242,20 @@ def project_form(directory: DirectoryService, key: str | None, extra: dict[str, 
     return Form(title, fields, locale, save)
 
 
+def network_chart(overview: Overview, locale: Localeish) -> bytes:
+    """Chapters by region and tier, labelled in the member's language when the chart font can draw it."""
+
+    def chart(language: Localeish) -> tuple[str, dict[str, Mapping[str, int]], dict[str, str], str]:
+        rows = {t(language, region): tiers for region, tiers in overview.by_region_tier.items()}
+        series = {tier: tier_label(tier, language) for tier in TIERS}
+        return t(language, "Chapters by region"), rows, series, t(language, "Chapters")
+
+    title, rows, series, axis = chart(locale)
+    if not can_render([title, axis, *rows, *series.values()]):
+        title, rows, series, axis = chart(None)
+    return stacked_bar_chart(title, rows, series, axis)
+
+
 class Directory(commands.Cog):
     """Chapters and projects of the network."""
 
@@ -322,8 +336,7 @@ class Directory(commands.Cog):
         """Counts by region and tier, and a chart image."""
         overview = self.directory.overview()
         await interaction.response.defer(thinking=True)
-        labels = {t(interaction.locale, region): count for region, count in overview.by_region.items()}
-        png = await asyncio.to_thread(bar_chart, t(interaction.locale, "Chapters by region"), labels)
+        png = await asyncio.to_thread(network_chart, overview, interaction.locale)
         embed = overview_embed(overview, interaction.locale)
         embed.set_image(url="attachment://network.png")
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), "network.png"))

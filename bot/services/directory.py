@@ -120,6 +120,7 @@ class Overview:
     projects: int
     summits: int
     by_region: Mapping[str, int]
+    by_region_tier: Mapping[str, Mapping[str, int]]
     by_tier: Mapping[str, int]
     by_status: Mapping[str, int]
 
@@ -317,6 +318,10 @@ class DirectoryService:
             projects=len(self.projects),
             summits=len(self.summits),
             by_region=dict(Counter(c.region or "Unknown" for c in self.chapters.values()).most_common()),
+            by_region_tier={
+                region: dict(Counter(c.tier for c in self.chapters.values() if (c.region or "Unknown") == region))
+                for region in {c.region or "Unknown" for c in self.chapters.values()}
+            },
             by_tier={t: n for t in TIERS if (n := sum(c.tier == t for c in self.chapters.values()))},
             by_status={s: len(self._projects_by_status[s]) for s in STATUSES if s in self._projects_by_status},
         )

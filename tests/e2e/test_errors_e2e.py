@@ -38,7 +38,7 @@ async def test_error_after_deferring_arrives_as_a_follow_up(
     session: SandboxSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The bot loaded its own copy of the extension module.
-    monkeypatch.setattr(sys.modules["cogs.directory"], "bar_chart", _boom)
+    monkeypatch.setattr(sys.modules["cogs.directory"], "stacked_bar_chart", _boom)
     result = await session.sandbox.slash(session.guild_id, session.channel_id, session.member_id, "network")
     assert result.deferred
     for _ in range(50):

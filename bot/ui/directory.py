@@ -24,6 +24,18 @@ def tier_label(tier: str, locale: Localeish) -> str:
     return t(locale, TIER_LABELS.get(tier, tier))
 
 
+EMBED_TOTAL = 6000  # Discord's limit on all the text of one embed
+
+
+def within_limits(embed: discord.Embed) -> discord.Embed:
+    """Drop trailing fields, then shorten the description, until the embed fits Discord's total limit."""
+    while len(embed) > EMBED_TOTAL and len(embed.fields) > 1:
+        embed.remove_field(len(embed.fields) - 1)
+    if len(embed) > EMBED_TOTAL and embed.description:
+        embed.description = truncate(embed.description, max(len(embed.description) - (len(embed) - EMBED_TOTAL), 1))
+    return embed
+
+
 def _links(links: Mapping[str, str]) -> str:
     return " · ".join(f"[{name}]({url})" for name, url in links.items() if url.startswith(("http://", "https://")))
 
@@ -76,7 +88,7 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
     aliases = ", ".join(chapter.aliases)
     footer = t(locale, "Also known as: {aliases}", aliases=aliases) if aliases else chapter.key
     embed.set_footer(text=truncate(footer, 2048))
-    return embed
+    return within_limits(embed)
 
 
 def project_embed(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> discord.Embed:
@@ -99,7 +111,7 @@ def project_embed(project: ProjectInfo, chapter: ChapterInfo | None, locale: Loc
     if text := _links({name.capitalize(): url for name, url in links.items()}):
         embed.add_field(name=t(locale, "Links"), value=truncate(text, 1024), inline=False)
     embed.set_footer(text=project.key)
-    return embed
+    return within_limits(embed)
 
 
 def chapter_line(chapter: ChapterInfo, locale: Localeish) -> str:

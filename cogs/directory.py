@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -17,20 +15,20 @@ from bot.checks import organiser_only
 from bot.errors import UserError
 from bot.i18n import N_, Localeish, number, t
 from bot.services import directory_io
-from bot.services.charts import can_render, stacked_bar_chart
-from bot.services.directory import STATUSES, TIERS, DirectoryService, Overview
+from bot.services.directory import STATUSES, TIERS, DirectoryService
 from bot.text import truncate
-from bot.tree import report_error
 from bot.ui.directory import (
     chapter_embed,
-    chapter_line,
+    chapters_listing,
     history_embed,
+    issue_line,
+    network_chart,
     overview_embed,
     project_embed,
-    project_line,
-    tier_label,
+    projects_listing,
 )
-from bot.ui.pages import LazyLines, Listing, PageButton, encode_args, page_view, register_source
+from bot.ui.forms import Form, FormField
+from bot.ui.pages import PageButton, encode_args, page_view, register_source
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
@@ -44,47 +42,6 @@ REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in directory_io.REG
 def _directory(client: Any) -> DirectoryService:
     directory: DirectoryService = client.directory
     return directory
-
-
-def chapters_listing(client: Any, args: dict[str, str], locale: Localeish) -> Listing:
-    """Chapters filtered by region, country and tier."""
-    directory = _directory(client)
-    found = directory.list_chapters(region=args.get("r"), country=args.get("n"), tier=args.get("i"))
-    region, tier = args.get("r"), args.get("i")
-    filters = ", ".join(
-        v for v in (t(locale, region) if region else "", args.get("n"), tier_label(tier, locale) if tier else "") if v
-    )
-    return Listing(
-        t(locale, "Chapters ({filters})", filters=filters) if filters else t(locale, "Chapters"),
-        LazyLines(found, lambda chapter: chapter_line(chapter, locale)),
-        t(locale, "No chapter matches."),
-    )
-
-
-def projects_listing(client: Any, args: dict[str, str], locale: Localeish) -> Listing:
-    """Projects matching words and filters."""
-    directory = _directory(client)
-    found = directory.search_projects(
-        args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s")
-    )
-    lines = LazyLines(found, lambda p: project_line(p, directory.chapters.get(p.chapter_key or ""), locale))
-    chapter = directory.chapters.get(args.get("c", ""))
-    status = args.get("s")
-    what = " · ".join(
-        v
-        for v in (
-            args.get("w"),
-            chapter.name if chapter else "",
-            args.get("t"),
-            t(locale, status.capitalize()) if status else "",
-        )
-        if v
-    )
-    return Listing(
-        t(locale, "Projects: {filters}", filters=what) if what else t(locale, "Projects"),
-        lines,
-        t(locale, "No project matches."),
-    )
 
 
 async def _chapter_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -112,62 +69,8 @@ def _actor(interaction: discord.Interaction[Any]) -> dict[str, Any]:
     return {"actor_id": interaction.user.id, "actor_name": str(interaction.user)}
 
 
-def _issue_line(issue: directory_io.ImportIssue, locale: Localeish) -> str:
-    if issue.index < 0:
-        return f"• {issue}"
-    if issue.key:
-        return t(
-            locale, "• record {number} ({key}): {reason}", number=issue.index + 1, key=issue.key, reason=issue.reason
-        )
-    return t(locale, "• record {number}: {reason}", number=issue.index + 1, reason=issue.reason)
-
-
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-@dataclass(frozen=True, slots=True)
-class FormField:
-    """One text input of a form: its id, English label (a msgid), size and whether it is required."""
-
-    custom_id: str
-    label: str
-    max_length: int
-    required: bool = False
-    paragraph: bool = False
-
-
-Save = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[None]]
-
-
-class Form(discord.ui.Modal):
-    """A modal of text inputs whose values go to `save`; errors reach the bot's one reporter."""
-
-    def __init__(self, title: str, fields: list[tuple[FormField, str | None]], locale: Localeish, save: Save) -> None:
-        super().__init__(title=truncate(title, 45), custom_id="dir:form")
-        self._save = save
-        self._inputs: dict[str, discord.ui.TextInput[Any]] = {}
-        for field, default in fields:
-            item: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                custom_id=field.custom_id,
-                label=t(locale, field.label),
-                style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
-                required=field.required,
-                max_length=field.max_length,
-                default=default,
-            )
-            self._inputs[field.custom_id] = item
-            self.add_item(item)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        """Hand the typed values over."""
-        await self._save(interaction, {name: item.value for name, item in self._inputs.items()})
-
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        """Route to the bot's one error reporter."""
-        await report_error(interaction, error, f"form {self.title}")
 
 
 NAME = FormField("name", N_("Name"), 200, required=True)
@@ -242,20 +145,6 @@ def project_form(directory: DirectoryService, key: str | None, extra: dict[str, 
     return Form(title, fields, locale, save)
 
 
-def network_chart(overview: Overview, locale: Localeish) -> bytes:
-    """Chapters by region and tier, labelled in the member's language when the chart font can draw it."""
-
-    def chart(language: Localeish) -> tuple[str, dict[str, Mapping[str, int]], dict[str, str], str]:
-        rows = {t(language, region): tiers for region, tiers in overview.by_region_tier.items()}
-        series = {tier: tier_label(tier, language) for tier in TIERS}
-        return t(language, "Chapters by region"), rows, series, t(language, "Chapters")
-
-    title, rows, series, axis = chart(locale)
-    if not can_render([title, axis, *rows, *series.values()]):
-        title, rows, series, axis = chart(None)
-    return stacked_bar_chart(title, rows, series, axis)
-
-
 class Directory(commands.Cog):
     """Chapters and projects of the network."""
 
@@ -267,15 +156,15 @@ class Directory(commands.Cog):
 
     async def cog_load(self) -> None:
         """Register the listings behind page buttons."""
-        register_source("chapters", chapters_listing)
-        register_source("projects", projects_listing)
+        register_source("chapters", lambda client, args, locale: chapters_listing(client.directory, args, locale))
+        register_source("projects", lambda client, args, locale: projects_listing(client.directory, args, locale))
         self.bot.add_dynamic_items(PageButton)
 
     async def _send_listing(self, interaction: discord.Interaction[Any], kind: str, args: dict[str, str]) -> None:
         args = {k: v for k, v in args.items() if v}
         encode_args(kind, args)
         source = chapters_listing if kind == "chapters" else projects_listing
-        listing = source(self.bot, args, interaction.locale)
+        listing = source(self.directory, args, interaction.locale)
         embed, view = page_view(kind, args, listing, 0, interaction.locale)
         await interaction.response.send_message(embed=embed, view=view)
 
@@ -465,7 +354,7 @@ class Directory(commands.Cog):
 
         report = await self.directory.import_batch(batch, progress=progress, **_actor(interaction))
         lines = [t(locale, "Imported **{filename}**: {summary}.", filename=file.filename, summary=report.summary())]
-        lines += [_issue_line(issue, locale) for issue in report.issues[:10]]
+        lines += [issue_line(issue, locale) for issue in report.issues[:10]]
         if len(report.issues) > 10:
             lines.append(t(locale, "… and {count} more.", count=len(report.issues) - 10))
         await interaction.followup.send(truncate("\n".join(lines), 2000), ephemeral=True)

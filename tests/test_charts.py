@@ -27,7 +27,7 @@ def test_latin_text_renders() -> None:
 
 @pytest.mark.parametrize("locale", ["en-US", "ro", "zh-TW", "ja", "pl"])
 def test_the_chart_never_draws_missing_glyphs(locale: str) -> None:
-    network_chart = importlib.import_module("cogs.directory").network_chart
+    network_chart = importlib.import_module("bot.ui.directory").network_chart
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*missing from font.*")
         png = network_chart(OVERVIEW, locale)

@@ -7,8 +7,11 @@ from collections.abc import Mapping, Sequence
 import discord
 
 from bot.i18n import N_, Localeish, locale_tag, number, t
-from bot.services.directory import ChangeInfo, ChapterInfo, Overview, ProjectInfo
+from bot.services.charts import can_render, stacked_bar_chart
+from bot.services.directory import TIERS, ChangeInfo, ChapterInfo, DirectoryService, Overview, ProjectInfo
+from bot.services.directory_io import ImportIssue
 from bot.text import flag, truncate
+from bot.ui.pages import LazyLines, Listing
 
 TIER_COLOURS = {"governing": 0x2B6CB0, "affiliate": 0x38A169, "member": 0x718096, "alumni": 0xA0AEC0}
 TIER_LABELS = {
@@ -179,3 +182,67 @@ def history_embed(title: str, changes: Sequence[ChangeInfo], locale: Localeish) 
     if len(changes) > 15:
         embed.set_footer(text=t(locale, "Showing the latest 15 of {total} changes", total=len(changes)))
     return embed
+
+
+def chapters_listing(directory: DirectoryService, args: Mapping[str, str], locale: Localeish) -> Listing:
+    """Chapters filtered by region (r), country (n) and tier (i)."""
+    found = directory.list_chapters(region=args.get("r"), country=args.get("n"), tier=args.get("i"))
+    region, tier = args.get("r"), args.get("i")
+    filters = ", ".join(
+        v for v in (t(locale, region) if region else "", args.get("n"), tier_label(tier, locale) if tier else "") if v
+    )
+    return Listing(
+        t(locale, "Chapters ({filters})", filters=filters) if filters else t(locale, "Chapters"),
+        LazyLines(found, lambda chapter: chapter_line(chapter, locale)),
+        t(locale, "No chapter matches."),
+    )
+
+
+def projects_listing(directory: DirectoryService, args: Mapping[str, str], locale: Localeish) -> Listing:
+    """Projects matching words (w), chapter (c), topic (t) and status (s)."""
+    found = directory.search_projects(
+        args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s")
+    )
+    lines = LazyLines(found, lambda p: project_line(p, directory.chapters.get(p.chapter_key or ""), locale))
+    chapter = directory.chapters.get(args.get("c", ""))
+    status = args.get("s")
+    what = " · ".join(
+        v
+        for v in (
+            args.get("w"),
+            chapter.name if chapter else "",
+            args.get("t"),
+            t(locale, status.capitalize()) if status else "",
+        )
+        if v
+    )
+    return Listing(
+        t(locale, "Projects: {filters}", filters=what) if what else t(locale, "Projects"),
+        lines,
+        t(locale, "No project matches."),
+    )
+
+
+def issue_line(issue: ImportIssue, locale: Localeish) -> str:
+    """One skipped record of an import, for the organiser."""
+    if issue.index < 0:
+        return f"• {issue}"
+    if issue.key:
+        return t(
+            locale, "• record {number} ({key}): {reason}", number=issue.index + 1, key=issue.key, reason=issue.reason
+        )
+    return t(locale, "• record {number}: {reason}", number=issue.index + 1, reason=issue.reason)
+
+
+def network_chart(overview: Overview, locale: Localeish) -> bytes:
+    """Chapters by region and tier, labelled in the member's language when the chart font can draw it."""
+
+    def chart(language: Localeish) -> tuple[str, dict[str, Mapping[str, int]], dict[str, str], str]:
+        rows = {t(language, region): tiers for region, tiers in overview.by_region_tier.items()}
+        series = {tier: tier_label(tier, language) for tier in TIERS}
+        return t(language, "Chapters by region"), rows, series, t(language, "Chapters")
+
+    title, rows, series, axis = chart(locale)
+    if not can_render([title, axis, *rows, *series.values()]):
+        title, rows, series, axis = chart(None)
+    return stacked_bar_chart(title, rows, series, axis)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sys
 
 import pytest
 
+import bot.ui.directory
 from bot.offline import SandboxSession
 
 INCIDENT = re.compile(r"incident `([0-9a-f]{8})`")
@@ -37,8 +37,7 @@ async def test_unexpected_error_gives_an_incident_id_that_is_logged(
 async def test_error_after_deferring_arrives_as_a_follow_up(
     session: SandboxSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The bot loaded its own copy of the extension module.
-    monkeypatch.setattr(sys.modules["cogs.directory"], "stacked_bar_chart", _boom)
+    monkeypatch.setattr(bot.ui.directory, "stacked_bar_chart", _boom)
     result = await session.sandbox.slash(session.guild_id, session.channel_id, session.member_id, "network")
     assert result.deferred
     for _ in range(50):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -341,65 +341,11 @@ class DirectoryService:
 
     async def export_batch(self) -> ImportBatch:
         """The whole directory as records, ready for `directory_io.dump_yaml`."""
-        chapters = tuple(
-            ChapterRecord(
-                key=c.key,
-                name=c.name,
-                short_name=c.short_name,
-                aliases=c.aliases,
-                names=_pairs(c.names),
-                country=c.country,
-                city=c.city,
-                region=c.region,
-                tier=c.tier,
-                founded=c.founded,
-                joined=c.joined,
-                website=c.website,
-                feed_url=c.feed_url,
-                events_url=c.events_url,
-                social=_pairs(c.social),
-                description=c.description,
-                descriptions=_pairs(c.descriptions),
-                facts=c.facts,
-                people=tuple(Person(str(p.get("name")), p.get("role")) for p in c.people),
-                tags=c.tags,
-                latitude=c.latitude,
-                longitude=c.longitude,
-                active=c.active,
-            )
-            for c in sorted(self.chapters.values(), key=lambda c: c.key)
+        return ImportBatch(
+            chapters=tuple(_record(ChapterRecord, c) for c in sorted(self.chapters.values(), key=lambda c: c.key)),
+            projects=tuple(_record(ProjectRecord, p) for p in sorted(self.projects.values(), key=lambda p: p.key)),
+            summits=tuple(_record(SummitRecord, s) for s in self.list_summits()),
         )
-        projects = tuple(
-            ProjectRecord(
-                key=p.key,
-                chapter=p.chapter_key or "",
-                name=p.name,
-                names=_pairs(p.names),
-                description=p.description,
-                descriptions=_pairs(p.descriptions),
-                topics=p.topics,
-                status=p.status,
-                links=_pairs(p.links),
-                code_url=p.code_url,
-            )
-            for p in sorted(self.projects.values(), key=lambda p: p.key)
-        )
-        summits = tuple(
-            SummitRecord(
-                key=s.key,
-                name=s.name,
-                city=s.city,
-                country=s.country,
-                starts_at=s.starts_at,
-                timezone=s.timezone,
-                year=s.year,
-                description=s.description,
-                facts=s.facts,
-                url=s.url,
-            )
-            for s in self.list_summits()
-        )
-        return ImportBatch(chapters=chapters, projects=projects, summits=summits)
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -638,8 +584,23 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _pairs(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(values.items()))
+RecordT = TypeVar("RecordT", ChapterRecord, ProjectRecord, SummitRecord)
+
+
+def _record(kind: type[RecordT], info: ChapterInfo | ProjectInfo | SummitInfo) -> RecordT:
+    """The import record for what is shown: same field names, mappings as sorted pairs."""
+    values: dict[str, Any] = {}
+    for spec in fields(kind):
+        name = "chapter_key" if spec.name == "chapter" else spec.name
+        if not hasattr(info, name):
+            continue  # a record field the directory keeps elsewhere (a chapter's links are in `social`)
+        value: Any = getattr(info, name)
+        if isinstance(value, Mapping):
+            value = tuple(sorted(value.items()))
+        elif name == "people":
+            value = tuple(Person(str(p.get("name")), p.get("role")) for p in value)
+        values[spec.name] = value
+    return kind(**values)
 
 
 def _localised(values: Mapping[str, str], locale: str) -> str | None:

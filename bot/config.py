@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: str = "INFO"
     seed_file: Path = DEFAULT_SEED_FILE
-    default_locale: str = "en-US"
     sandbox_port: int = Field(default=0, ge=0, le=65535)
 
     @field_validator("log_level")

@@ -32,6 +32,8 @@ def explain(error: Exception, locale: Localeish) -> str | None:
         return t(locale, "This command works in a server only.")
     if isinstance(error, app_commands.TransformerError):
         return t(locale, "“{value}” is not a valid value here.", value=error.value)
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return t(locale, "This command has just changed: please try it again in a minute.")
     if isinstance(error, NotOrganiser):
         return t(locale, NotOrganiser.MESSAGE)
     if isinstance(error, app_commands.CheckFailure):

@@ -45,3 +45,10 @@ async def test_error_after_deferring_arrives_as_a_follow_up(
             break
         await asyncio.sleep(0.05)
     assert any(INCIDENT.search(m.content) for m in result.messages), [m.content for m in result.messages]
+
+
+async def test_a_command_the_bot_no_longer_has_is_explained(session: SandboxSession) -> None:
+    session.bot.tree.remove_command("network")
+    result = await session.sandbox.slash(session.guild_id, session.channel_id, session.member_id, "network")
+    assert result.message.ephemeral
+    assert "changed" in result.message.content

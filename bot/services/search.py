@@ -17,6 +17,7 @@ from typing import overload
 from rapidfuzz import fuzz, process
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+SCORED = 500  # name matches ranked by likeness; more than 50 pages of them go on in name order
 
 
 def normalise(text: str) -> str:
@@ -106,7 +107,7 @@ class SearchIndex:
         self._name_words = _Postings()
         self._text_words = _Postings()
         self._vocabulary: list[str] = []
-        self._vocabulary_dirty = False
+        self._vocabulary_dirty = True
         self._choice_names: list[str] = []
         self._choice_keys: list[str] = []
         self._compact_choices: list[str] = []
@@ -117,7 +118,10 @@ class SearchIndex:
         for entry in entries:
             self._add(entry, keep_sorted=False)
         self._sorted_names.sort()
-        self._vocabulary_dirty = True
+        # Build the derived look-up tables now, so the first member's query is as fast as the rest.
+        self._sorted_vocabulary()
+        self._name_order()
+        self._choices()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -221,8 +225,15 @@ class SearchIndex:
             if within is None:
                 return self._ordered_keys[:limit]
             return sorted(within & self._entries.keys(), key=order.__getitem__)[:limit]
-        in_names = self._match_all(words, self._name_words)
-        in_text = set() if names_only else self._match_all(words, self._text_words, also=self._name_words)
+        # While typing (names only) the last word is a prefix; a search takes a known word as it is.
+        last = words[-1]
+        prefix_last = names_only or (last not in self._name_words.words and last not in self._text_words.words)
+        in_names = self._match_all(words, self._name_words, prefix_last=prefix_last)
+        in_text = (
+            set()
+            if names_only
+            else self._match_all(words, self._text_words, also=self._name_words, prefix_last=prefix_last)
+        )
         if within is not None:
             in_names &= within
             in_text &= within
@@ -230,11 +241,12 @@ class SearchIndex:
         head = [exact] if exact in in_names or exact in in_text else []
         named = [key for key in in_names if key != exact]
         names = [self._normal_names[key] for key in named]
-        scores = process.extract(" ".join(words), names, scorer=fuzz.token_set_ratio, limit=None)
-        # Tuples sort in C: best score first, then name order.
+        # The names most like the query first (a partial sort in C), then every other match in name order.
+        scores = process.extract(" ".join(words), names, scorer=fuzz.token_set_ratio, limit=SCORED)
         best = sorted((-score, order[named[position]], named[position]) for _, score, position in scores)
-        ranked = RankedKeys(head + [key for _, _, key in best], in_text - in_names - set(head), self._ordered_keys)
-        return ranked if limit is None else ranked[:limit]
+        ranked = head + [key for _, _, key in best]
+        found = RankedKeys(ranked, (in_names | in_text).difference(ranked), self._ordered_keys)
+        return found if limit is None else found[:limit]
 
     def suggest(self, query: str, limit: int = 3, cutoff: float = 60.0) -> list[str]:
         """Keys whose names look most like the query, for 'did you mean'."""
@@ -286,10 +298,12 @@ class SearchIndex:
                     break
         return list(seen.values())
 
-    def _match_all(self, words: list[str], postings: _Postings, also: _Postings | None = None) -> set[str]:
+    def _match_all(
+        self, words: list[str], postings: _Postings, also: _Postings | None = None, *, prefix_last: bool = True
+    ) -> set[str]:
         result: set[str] | None = None
         for position, word in enumerate(words):
-            last = position == len(words) - 1
+            last = prefix_last and position == len(words) - 1
             keys = self._word_keys(word, postings, prefix=last)
             if also is not None:
                 keys |= self._word_keys(word, also, prefix=last)

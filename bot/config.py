@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def normalise_database_url(raw: str) -> str:
     driver = _ASYNC_DRIVERS.get(url.drivername, url.drivername)
     if driver not in _SUPPORTED:
         raise ValueError(f"driver {url.drivername!r} is not supported; use sqlite+aiosqlite or postgresql+asyncpg")
+    module = driver.split("+")[1]
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(f"the {module} driver is not installed: pip install -e '.[postgres]'")
     return url.set(drivername=driver).render_as_string(hide_password=False)
 
 

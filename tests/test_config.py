@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -30,7 +31,11 @@ def test_defaults_use_a_sqlite_file_in_the_data_folder(monkeypatch: pytest.Monke
         ("postgresql+asyncpg://h/db", "postgresql+asyncpg://h/db"),
     ],
 )
-def test_database_urls_get_an_async_driver(raw: str, expected: str) -> None:
+def test_database_urls_get_an_async_driver(raw: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    installed = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: object() if name == "asyncpg" else installed(name)
+    )
     assert normalise_database_url(raw) == expected
 
 
@@ -102,8 +107,6 @@ def test_the_example_settings_file_is_valid(tmp_path: Path) -> None:
 
 
 def test_a_missing_database_driver_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.util
-
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "asyncpg" else real(name, *a))
     with pytest.raises(ConfigError, match=r"^Invalid setting DATABASE_URL: the asyncpg driver is not installed"):

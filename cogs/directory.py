@@ -53,14 +53,15 @@ async def _chapter_choices(interaction: discord.Interaction[Any], current: str) 
 
 async def _project_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
     return [
-        app_commands.Choice(name=truncate(p.name, 100), value=p.key[:100])
+        # Discord caps choice values at 100 characters; a longer key falls back to the name, which also resolves.
+        app_commands.Choice(name=truncate(p.name, 100), value=p.key if len(p.key) <= 100 else p.name[:100])
         for p in _directory(interaction.client).complete_projects(current[:MAX_QUERY])
     ]
 
 
 async def _topic_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
     return [
-        app_commands.Choice(name=topic, value=topic)
+        app_commands.Choice(name=truncate(topic, 100), value=topic[:100])
         for topic in _directory(interaction.client).complete_topics(current)
     ]
 

@@ -188,11 +188,11 @@ class SearchIndex:
         """Keys whose name or alias starts with the query, in name order."""
         prefix = normalise(query)
         found: dict[str, None] = {}
-        start = bisect.bisect_left(self._sorted_names, (prefix, ""))
-        for name, key in self._sorted_names[start:]:
-            if not name.startswith(prefix) or len(found) >= limit:
-                break
-            found[key] = None
+        names = self._sorted_names
+        position = bisect.bisect_left(names, (prefix, ""))
+        while position < len(names) and len(found) < limit and names[position][0].startswith(prefix):
+            found[names[position][1]] = None
+            position += 1
         return list(found)
 
     def complete(self, query: str, limit: int = 25) -> list[str]:

@@ -257,9 +257,9 @@ class DirectoryService:
             and (tier is None or c.tier == tier)
         ]
 
-    def chapter_projects(self, chapter_key: str) -> list[ProjectInfo]:
-        """A chapter's projects, by name."""
-        return [self.projects[key] for key in self._projects_by_chapter.get(chapter_key, [])]
+    def chapter_projects(self, chapter_key: str) -> Sequence[ProjectInfo]:
+        """A chapter's projects, by name (looked up as they are read)."""
+        return Looked(self._projects_by_chapter.get(chapter_key, []), self.projects)
 
     # -- projects -----------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.errors import NotFound, UserError
 from bot.i18n import N_
+from bot.lazy import LazyMap
 from bot.services import directory_io
 from bot.services.directory_io import (
     ChapterRecord,
@@ -154,28 +155,6 @@ Progress = Callable[[int, int], Awaitable[None]]
 IMPORT_CHUNK = 500
 
 
-class Looked(Sequence[ProjectInfo]):
-    """Projects by key, looked up only when read: a long result costs what the shown page costs."""
-
-    def __init__(self, keys: Sequence[str], projects: Mapping[str, ProjectInfo]) -> None:
-        self._keys = keys
-        self._projects = projects
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    @overload
-    def __getitem__(self, index: int) -> ProjectInfo: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[ProjectInfo]: ...
-
-    def __getitem__(self, index: int | slice) -> ProjectInfo | list[ProjectInfo]:
-        if isinstance(index, slice):
-            return [self._projects[key] for key in self._keys[index]]
-        return self._projects[self._keys[index]]
-
-
 class DirectoryService:
     """Loads the directory into memory indexes and writes every change to the database with its history."""
 
@@ -259,7 +238,7 @@ class DirectoryService:
 
     def chapter_projects(self, chapter_key: str) -> Sequence[ProjectInfo]:
         """A chapter's projects, by name (looked up as they are read)."""
-        return Looked(self._projects_by_chapter.get(chapter_key, []), self.projects)
+        return LazyMap(self._projects_by_chapter.get(chapter_key, []), self.projects.__getitem__)
 
     # -- projects -----------------------------------------------------------------------------------
 
@@ -303,7 +282,7 @@ class DirectoryService:
                 raise UserError(N_("Status must be one of: {statuses}."), statuses=", ".join(STATUSES))
             by_status = self._projects_by_status.get(status, set())
             within = set(by_status) if within is None else within & by_status
-        return Looked(self._project_index.search(words, within=within), self.projects)
+        return LazyMap(self._project_index.search(words, within=within), self.projects.__getitem__)
 
     # -- summits and overview -----------------------------------------------------------------------
 

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 import discord
 
 from bot.i18n import N_, Localeish, locale_tag, number, t
+from bot.lazy import LazyMap
 from bot.services.charts import can_render, stacked_bar_chart
 from bot.services.directory import TIERS, ChangeInfo, ChapterInfo, DirectoryService, Overview, ProjectInfo
 from bot.services.directory_io import ImportIssue
 from bot.text import flag, truncate
-from bot.ui.pages import LazyLines, Listing
+from bot.ui.pages import Listing
 
 TIER_COLOURS = {"governing": 0x2B6CB0, "affiliate": 0x38A169, "member": 0x718096, "alumni": 0xA0AEC0}
 TIER_LABELS = {
@@ -193,7 +194,7 @@ def chapters_listing(directory: DirectoryService, args: Mapping[str, str], local
     )
     return Listing(
         t(locale, "Chapters ({filters})", filters=filters) if filters else t(locale, "Chapters"),
-        LazyLines(found, lambda chapter: chapter_line(chapter, locale)),
+        LazyMap(found, lambda chapter: chapter_line(chapter, locale)),
         t(locale, "No chapter matches."),
     )
 
@@ -203,7 +204,7 @@ def projects_listing(directory: DirectoryService, args: Mapping[str, str], local
     found = directory.search_projects(
         args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s")
     )
-    lines = LazyLines(found, lambda p: project_line(p, directory.chapters.get(p.chapter_key or ""), locale))
+    lines = LazyMap(found, lambda p: project_line(p, directory.chapters.get(p.chapter_key or ""), locale))
     chapter = directory.chapters.get(args.get("c", ""))
     status = args.get("s")
     what = " · ".join(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import discord
@@ -26,28 +26,6 @@ class Listing:
     title: str
     lines: Sequence[str]
     empty: str
-
-
-class LazyLines(Sequence[str]):
-    """Lines rendered only when a page shows them, so a long result costs what one page costs."""
-
-    def __init__(self, items: Sequence[Any], render: Callable[[Any], str]) -> None:
-        self._items = items
-        self._render = render
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self._render(item) for item in self._items[index]]
-        return self._render(self._items[index])
 
 
 Source = Callable[[Any, dict[str, str], Localeish], Listing]

@@ -144,7 +144,12 @@ class RestApi:
         delay: float | None = None,
         retry_after: float = 0.05,
     ) -> Fault:
-        """Make the next `times` matching requests fail with `status` (or only wait `delay` seconds)."""
+        """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`.
+
+        The regex is searched in the path below `/api/v10`. 429 answers carry Discord's body and
+        headers (`Via`, `Retry-After`, `X-RateLimit-*`); `status=None` with `delay` only slows
+        the requests down.
+        """
         fault = Fault(method.upper(), re.compile(route_regex), status, times, delay, retry_after)
         self.faults.append(fault)
         return fault

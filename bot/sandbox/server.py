@@ -11,7 +11,7 @@ from aiohttp import web
 
 from .driver import Driver
 from .gateway import Gateway
-from .rest import API_PREFIX, Exchange, Fault, RestApi
+from .rest import API_PREFIX, Exchange, RestApi
 from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
 from .routes_messages import MessageRoutes
@@ -37,6 +37,7 @@ class Sandbox(Driver):
         self.gateway = Gateway(self.state, heartbeat_interval=heartbeat_interval)
         self.world = World(self.state, self.gateway)
         self.api = RestApi()
+        self.inject = self.api.inject
         GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url)
         MessageRoutes(self.state, self.world, self.config).register(self.api)
         InteractionRoutes(self.state, self.world, self.config).register(self.api)
@@ -107,24 +108,6 @@ class Sandbox(Driver):
         return self.gateway.dispatched
 
     # --- fault injection -------------------------------------------------------
-
-    def inject(
-        self,
-        method: str,
-        route_regex: str,
-        status: int | None = 429,
-        *,
-        times: int = 1,
-        delay: float | None = None,
-        retry_after: float = 0.05,
-    ) -> Fault:
-        """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`.
-
-        The regex is searched in the path below `/api/v10`. 429 answers carry Discord's body and
-        headers (`Via`, `Retry-After`, `X-RateLimit-*`); `status=None` with `delay` only slows
-        the requests down.
-        """
-        return self.api.inject(method, route_regex, status, times=times, delay=delay, retry_after=retry_after)
 
     async def drop_gateway(self, resume: bool = True, *, wait: bool = True, timeout: float = 15.0) -> None:  # noqa: ASYNC109
         """Drop the gateway connection; the client RESUMEs, or re-IDENTIFYs with `resume=False`."""

@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
+from bot.directory.formats import ImportBatch, ProjectRecord  # noqa: E402
+from bot.directory.service import DirectoryService  # noqa: E402
 from bot.endpoints import use_endpoints  # noqa: E402
 from bot.offline import start_session  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
-from bot.services.directory import DirectoryService  # noqa: E402
-from bot.services.directory_io import ImportBatch, ProjectRecord  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.session import create_engine, create_session_factory  # noqa: E402
 

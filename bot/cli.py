@@ -54,11 +54,12 @@ async def run_until_signal(main: Awaitable[None]) -> None:
 
 async def run_discord(settings: Settings) -> None:
     """Run for real (or against DISCORD_API_URL / DISCORD_GATEWAY_URL) until stopped."""
+    from bot.app import App
     from bot.client import CodeForAllBot
     from bot.endpoints import use_endpoints
 
     use_endpoints(settings.discord_api_url, settings.discord_gateway_url)
-    bot = CodeForAllBot(settings)
+    bot = CodeForAllBot(App.create(settings))
     async with bot:
         await run_until_signal(bot.start(settings.token or ""))
 
@@ -78,22 +79,18 @@ async def run_db_upgrade(settings: Settings) -> None:
 
 async def run_import(settings: Settings, path: Path) -> None:
     """Import a file into the directory, showing progress."""
-    from bot.services.directory import DirectoryService
-    from db.migrate import upgrade
-    from db.session import create_engine, create_session_factory
+    from bot.app import App
 
-    engine = create_engine(settings.resolved_database_url)
+    app = App.create(settings)
     try:
-        await upgrade(engine)
-        directory = DirectoryService(create_session_factory(engine))
-        await directory.load(seed_file=settings.seed_file)
+        await app.start()
 
         async def progress(done: int, total: int) -> None:
             print(f"\r{done}/{total} records", end="", file=sys.stderr, flush=True)
 
-        report = await directory.import_file(path, actor_name="command line", progress=progress)
+        report = await app.directory.import_file(path, actor_name="command line", progress=progress)
     finally:
-        await engine.dispose()
+        await app.close()
     print(file=sys.stderr)
     for issue in report.issues:
         print(issue, file=sys.stderr)
@@ -102,19 +99,15 @@ async def run_import(settings: Settings, path: Path) -> None:
 
 async def run_export(settings: Settings, path: Path | None) -> None:
     """Write the directory as YAML."""
-    from bot.services import directory_io
-    from bot.services.directory import DirectoryService
-    from db.migrate import upgrade
-    from db.session import create_engine, create_session_factory
+    from bot.app import App
+    from bot.directory import formats
 
-    engine = create_engine(settings.resolved_database_url)
+    app = App.create(settings)
     try:
-        await upgrade(engine)
-        directory = DirectoryService(create_session_factory(engine))
-        await directory.load(seed_file=settings.seed_file)
-        text = directory_io.dump_yaml(await directory.export_batch())
+        await app.start()
+        text = formats.dump_yaml(await app.directory.export_batch())
     finally:
-        await engine.dispose()
+        await app.close()
     if path is None:
         sys.stdout.write(text)
     else:

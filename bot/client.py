@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import importlib
 import json
 import logging
 import pkgutil
@@ -13,28 +14,30 @@ import discord
 from discord.ext import commands
 
 import cogs
-from bot.config import Settings
+from bot.app import App
+from bot.errors.reporting import BotTree
+from bot.i18n.translator import BotTranslator
 from bot.scheduling import create_scheduler
-from bot.services.directory import DirectoryService
-from bot.services.guilds import GuildSettingsService
-from bot.translations import BotTranslator
-from bot.tree import BotTree
-from db.migrate import upgrade
 from db.repositories import get_state, set_state
-from db.session import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
 
 
 def discover_cogs() -> list[str]:
-    """Every extension module in the `cogs` package."""
-    return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+    """Every extension in the `cogs` package: a module, or a package, that defines `setup`."""
+    found = []
+    for module in pkgutil.walk_packages(cogs.__path__, prefix="cogs."):
+        if any(part.startswith("_") for part in module.name.split(".")):
+            continue
+        if hasattr(importlib.import_module(module.name), "setup"):
+            found.append(module.name)
+    return sorted(found)
 
 
 class CodeForAllBot(commands.Bot):
     """The Code for All network bot."""
 
-    def __init__(self, settings: Settings, **options: Any) -> None:
+    def __init__(self, app: App, **options: Any) -> None:
         intents = discord.Intents.default()
         intents.members = True  # welcome newcomers
         intents.messages = False  # the bot answers interactions; it never reads chat messages
@@ -47,17 +50,16 @@ class CodeForAllBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )
-        self.settings = settings
-        self.engine = create_engine(settings.resolved_database_url)
-        self.sessions = create_session_factory(self.engine)
+        self.app = app
+        self.settings = app.settings
+        self.sessions = app.sessions
+        self.directory = app.directory
+        self.guild_settings = app.guild_settings
         self.scheduler = create_scheduler()
-        self.guild_settings = GuildSettingsService(self.sessions)
-        self.directory = DirectoryService(self.sessions)
 
     async def setup_hook(self) -> None:
         """Migrate, load the directory, load every cog, start the scheduler, sync commands if changed."""
-        await upgrade(self.engine)
-        await self.directory.load(seed_file=self.settings.seed_file)
+        await self.app.start()
         await self.tree.set_translator(BotTranslator())
         for extension in discover_cogs():
             await self.load_extension(extension)
@@ -98,8 +100,8 @@ class CodeForAllBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        """Stop the scheduler, then Discord, then the database."""
+        """Stop the scheduler, then Discord, then the application's database."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
-        await self.engine.dispose()
+        await self.app.close()

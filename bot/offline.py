@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.app import App
 from bot.client import CodeForAllBot
 from bot.config import Settings
 from bot.endpoints import use_endpoints
@@ -48,7 +49,7 @@ async def start_session(
     settings = settings.model_copy(
         update={"discord_api_url": sandbox.api_base, "discord_gateway_url": sandbox.gateway_url}
     )
-    bot = CodeForAllBot(settings, guild_ready_timeout=0.1)
+    bot = CodeForAllBot(App.create(settings), guild_ready_timeout=0.1)
     try:
         await bot.login(sandbox.bot_token)
         task = asyncio.create_task(bot.connect())

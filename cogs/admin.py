@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.guilds.settings import GuildConfig
 from bot.i18n import LANGUAGES, N_, Localeish, t
-from bot.services.guilds import GuildConfig
+from bot.types import Interaction
+
+if TYPE_CHECKING:
+    from bot.client import CodeForAllBot
 
 
 def _describe(guild: discord.Guild, config: GuildConfig, locale: Localeish) -> str:
@@ -39,17 +43,17 @@ class Admin(commands.Cog):
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: CodeForAllBot) -> None:
         self.bot = bot
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
         """Enforce Manage Server here too: default permissions can be overridden by server admins."""
         if not interaction.permissions.manage_guild:
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
 
     @settings.command(name="show", description="Show this server's settings")
-    async def show(self, interaction: discord.Interaction[Any]) -> None:
+    async def show(self, interaction: Interaction) -> None:
         """Show the current settings."""
         assert interaction.guild is not None
         config = await self.bot.guild_settings.get(interaction.guild.id)
@@ -59,7 +63,7 @@ class Admin(commands.Cog):
 
     @settings.command(name="organiser-role", description="Choose the role whose members are organisers")
     @app_commands.describe(role="Organiser role; leave empty to rely on Manage Server only")
-    async def organiser_role(self, interaction: discord.Interaction[Any], role: discord.Role | None = None) -> None:
+    async def organiser_role(self, interaction: Interaction, role: discord.Role | None = None) -> None:
         """Set or clear the organiser role."""
         assert interaction.guild is not None
         if role is not None and role.is_default():
@@ -73,7 +77,7 @@ class Admin(commands.Cog):
     @settings.command(name="language", description="Choose the language of the bot's posts in channels")
     @app_commands.describe(language="Language; leave empty to follow the server's own language")
     @app_commands.choices(language=LANGUAGE_CHOICES)
-    async def language(self, interaction: discord.Interaction[Any], language: str | None = None) -> None:
+    async def language(self, interaction: Interaction, language: str | None = None) -> None:
         """Set or clear the language of channel posts."""
         assert interaction.guild is not None
         config = await self.bot.guild_settings.update(interaction.guild.id, locale=language)
@@ -83,6 +87,6 @@ class Admin(commands.Cog):
         )
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CodeForAllBot) -> None:
     """Load the cog."""
     await bot.add_cog(Admin(bot))

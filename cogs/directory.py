@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import organiser_only
+from bot.directory import formats as directory_io
+from bot.directory.service import STATUSES, TIERS, DirectoryService
 from bot.errors import UserError
 from bot.i18n import N_, Localeish, number, t
-from bot.services import directory_io
-from bot.services.directory import STATUSES, TIERS, DirectoryService
 from bot.text import truncate
+from bot.types import Interaction
+from bot.ui.checks import organiser_only
 from bot.ui.directory import (
     chapter_embed,
     chapters_listing,
@@ -30,6 +31,9 @@ from bot.ui.directory import (
 from bot.ui.forms import Form, FormField
 from bot.ui.pages import PageButton, encode_args, page_view, register_source
 
+if TYPE_CHECKING:
+    from bot.client import CodeForAllBot
+
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
 PROGRESS_EVERY = 2.0  # seconds between progress updates of a long import
@@ -39,19 +43,18 @@ STATUS_CHOICES = [app_commands.Choice(name=s.capitalize(), value=s) for s in STA
 REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in directory_io.REGIONS]
 
 
-def _directory(client: Any) -> DirectoryService:
-    directory: DirectoryService = client.directory
-    return directory
+def _directory(client: CodeForAllBot) -> DirectoryService:
+    return client.directory
 
 
-async def _chapter_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+async def _chapter_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     return [
         app_commands.Choice(name=truncate(c.name, 100), value=c.key)
         for c in _directory(interaction.client).complete_chapters(current[:MAX_QUERY])
     ]
 
 
-async def _project_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+async def _project_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     return [
         # Discord caps choice values at 100 characters; a longer key falls back to the name, which also resolves.
         app_commands.Choice(name=truncate(p.name, 100), value=p.key if len(p.key) <= 100 else p.name[:100])
@@ -59,14 +62,14 @@ async def _project_choices(interaction: discord.Interaction[Any], current: str) 
     ]
 
 
-async def _topic_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+async def _topic_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     return [
         app_commands.Choice(name=truncate(topic, 100), value=topic[:100])
         for topic in _directory(interaction.client).complete_topics(current)
     ]
 
 
-def _actor(interaction: discord.Interaction[Any]) -> dict[str, Any]:
+def _actor(interaction: Interaction) -> dict[str, Any]:
     return {"actor_id": interaction.user.id, "actor_name": str(interaction.user)}
 
 
@@ -95,7 +98,7 @@ def chapter_form(directory: DirectoryService, key: str | None, extra: dict[str, 
         (DESCRIPTION, chapter.description if chapter else None),
     ]
 
-    async def save(interaction: discord.Interaction[Any], typed: dict[str, str]) -> None:
+    async def save(interaction: Interaction, typed: dict[str, str]) -> None:
         values: dict[str, Any] = {
             "name": typed["name"],
             "aliases": _split(typed["aliases"]),
@@ -125,7 +128,7 @@ def project_form(directory: DirectoryService, key: str | None, extra: dict[str, 
         (CODE, project.code_url if project else None),
     ]
 
-    async def save(interaction: discord.Interaction[Any], typed: dict[str, str]) -> None:
+    async def save(interaction: Interaction, typed: dict[str, str]) -> None:
         links = {name: url for name, url in (project.links if project else {}).items() if name != "website"}
         if typed["website"]:
             links["website"] = typed["website"]
@@ -151,7 +154,7 @@ class Directory(commands.Cog):
 
     manage = app_commands.Group(name="directory", description="Organisers: add, edit, import and export the directory")
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: CodeForAllBot) -> None:
         self.bot = bot
         self.directory: DirectoryService = bot.directory
 
@@ -161,7 +164,7 @@ class Directory(commands.Cog):
         register_source("projects", lambda client, args, locale: projects_listing(client.directory, args, locale))
         self.bot.add_dynamic_items(PageButton)
 
-    async def _send_listing(self, interaction: discord.Interaction[Any], kind: str, args: dict[str, str]) -> None:
+    async def _send_listing(self, interaction: Interaction, kind: str, args: dict[str, str]) -> None:
         args = {k: v for k, v in args.items() if v}
         encode_args(kind, args)
         source = chapters_listing if kind == "chapters" else projects_listing
@@ -172,7 +175,7 @@ class Directory(commands.Cog):
     @app_commands.command(name="chapter", description="Show a chapter of the network")
     @app_commands.describe(name="Name, short name or alias, e.g. g0v, Code for Romania, code4.ro")
     @app_commands.autocomplete(name=_chapter_choices)
-    async def chapter(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100]) -> None:
+    async def chapter(self, interaction: Interaction, name: app_commands.Range[str, 1, 100]) -> None:
         """Look a chapter up, forgiving typos."""
         chapter = self.directory.find_chapter(name)
         embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
@@ -181,7 +184,7 @@ class Directory(commands.Cog):
     @app_commands.command(name="project", description="Show a project of the network")
     @app_commands.describe(name="Project name")
     @app_commands.autocomplete(name=_project_choices)
-    async def project(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 200]) -> None:
+    async def project(self, interaction: Interaction, name: app_commands.Range[str, 1, 200]) -> None:
         """Look a project up, forgiving typos."""
         project = self.directory.projects.get(name) or self.directory.find_project(name)
         chapter = self.directory.chapters.get(project.chapter_key or "")
@@ -192,7 +195,7 @@ class Directory(commands.Cog):
     @app_commands.choices(region=REGION_CHOICES, tier=TIER_CHOICES)
     async def chapters(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         region: str | None = None,
         country: app_commands.Range[str, 2, 2] | None = None,
         tier: str | None = None,
@@ -210,7 +213,7 @@ class Directory(commands.Cog):
     @app_commands.choices(status=STATUS_CHOICES)
     async def projects(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         words: app_commands.Range[str, 1, MAX_QUERY] | None = None,
         chapter: app_commands.Range[str, 1, 100] | None = None,
         topic: app_commands.Range[str, 1, 40] | None = None,
@@ -222,7 +225,7 @@ class Directory(commands.Cog):
         await self._send_listing(interaction, "projects", args)
 
     @app_commands.command(name="network", description="The network at a glance, with a chart")
-    async def network(self, interaction: discord.Interaction[Any]) -> None:
+    async def network(self, interaction: Interaction) -> None:
         """Counts by region and tier, and a chart image."""
         overview = self.directory.overview()
         await interaction.response.defer(thinking=True)
@@ -236,7 +239,7 @@ class Directory(commands.Cog):
     @organiser_only()
     async def add_chapter(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         tier: str,
         region: str,
         country: app_commands.Range[str, 2, 2] | None = None,
@@ -257,7 +260,7 @@ class Directory(commands.Cog):
     @organiser_only()
     async def edit_chapter(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         chapter: app_commands.Range[str, 1, 100],
         tier: str | None = None,
         region: str | None = None,
@@ -277,7 +280,7 @@ class Directory(commands.Cog):
     @organiser_only()
     async def add_project(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         chapter: app_commands.Range[str, 1, 100],
         status: str = "active",
     ) -> None:
@@ -293,7 +296,7 @@ class Directory(commands.Cog):
     @organiser_only()
     async def edit_project(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         project: app_commands.Range[str, 1, 200],
         status: str | None = None,
     ) -> None:
@@ -306,7 +309,7 @@ class Directory(commands.Cog):
     @app_commands.autocomplete(chapter=_chapter_choices, project=_project_choices)
     async def history(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: Interaction,
         chapter: app_commands.Range[str, 1, 100] | None = None,
         project: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
@@ -326,7 +329,7 @@ class Directory(commands.Cog):
     @manage.command(name="import", description="Import chapters and projects from a file (organisers)")
     @app_commands.describe(file="Our YAML, brigade-information organizations.json, or a project index JSON")
     @organiser_only()
-    async def import_file(self, interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
+    async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
         """Parse and upsert an uploaded file, reporting skipped records."""
         if file.size > MAX_IMPORT_BYTES:
             raise UserError(
@@ -362,7 +365,7 @@ class Directory(commands.Cog):
 
     @manage.command(name="export", description="Download the directory as YAML (organisers)")
     @organiser_only()
-    async def export(self, interaction: discord.Interaction[Any]) -> None:
+    async def export(self, interaction: Interaction) -> None:
         """Send the whole directory as a YAML attachment."""
         text = directory_io.dump_yaml(await self.directory.export_batch())
         await interaction.response.send_message(
@@ -372,6 +375,6 @@ class Directory(commands.Cog):
         )
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: CodeForAllBot) -> None:
     """Load the cog."""
     await bot.add_cog(Directory(bot))

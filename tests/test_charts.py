@@ -7,8 +7,8 @@ import warnings
 
 import pytest
 
-from bot.services.charts import can_render
-from bot.services.directory import Overview
+from bot.directory.service import Overview
+from bot.ui.charts import can_render
 
 OVERVIEW = Overview(
     chapters=6,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from discord import app_commands
 
+from bot.app import App
 from bot.client import CodeForAllBot, discover_cogs
 from bot.config import load_settings
 
@@ -21,7 +22,7 @@ def _qualified_names(commands: list[app_commands.Command | app_commands.Group]) 
 
 
 async def test_every_cog_loads_without_duplicate_command_names(database_url: str, tmp_path: Path) -> None:
-    bot = CodeForAllBot(load_settings(_env_file=None, database_url=database_url, data_dir=tmp_path))
+    bot = CodeForAllBot(App.create(load_settings(_env_file=None, database_url=database_url, data_dir=tmp_path)))
     try:
         extensions = discover_cogs()
         assert {"cogs.directory", "cogs.admin"} <= set(extensions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.directory import ChapterInfo, ProjectInfo
+from bot.directory.service import ChapterInfo, ProjectInfo
 from bot.ui.directory import EMBED_TOTAL, chapter_embed
 
 texts = st.text(min_size=0, max_size=3000)

@@ -16,7 +16,9 @@ from discord import app_commands
 from discord.app_commands import TranslationContext, TranslationContextLocation, locale_str
 from discord.app_commands.commands import VALID_SLASH_COMMAND_NAME
 
-from bot import i18n, translations
+from bot import i18n
+from bot.i18n import catalogues as translations
+from bot.i18n.translator import BotTranslator
 
 REGENERATE = "run `python -m bot.i18n template`, then `python -m bot.i18n update` and translate the new entries"
 
@@ -140,7 +142,7 @@ def _context(location: Any) -> Any:
 
 
 async def test_translator_returns_valid_names_and_rejects_invalid_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    translator = translations.BotTranslator()
+    translator = BotTranslator()
     name, option, description = (
         _context(TranslationContextLocation.command_name),
         _context(TranslationContextLocation.parameter_name),
@@ -200,7 +202,7 @@ def _check_names(items: list[dict[str, Any]], where: str) -> None:
 
 
 async def test_translated_command_payload_is_valid(tree: app_commands.CommandTree[Any]) -> None:
-    translator = translations.BotTranslator()
+    translator = BotTranslator()
     payload = [await command.get_translated_payload(tree, translator) for command in tree.get_commands()]
     _check_names(payload, "")
     localised = {locale for command in payload for locale in command["name_localizations"]}

@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.directory.formats import ImportIssue
+from bot.directory.service import TIERS, ChangeInfo, ChapterInfo, DirectoryService, Overview, ProjectInfo
 from bot.i18n import N_, Localeish, locale_tag, number, t
 from bot.lazy import LazyMap
-from bot.services.charts import can_render, stacked_bar_chart
-from bot.services.directory import TIERS, ChangeInfo, ChapterInfo, DirectoryService, Overview, ProjectInfo
-from bot.services.directory_io import ImportIssue
 from bot.text import flag, truncate
+from bot.ui.charts import can_render, stacked_bar_chart
 from bot.ui.pages import Listing
 
 TIER_COLOURS = {"governing": 0x2B6CB0, "affiliate": 0x38A169, "member": 0x718096, "alumni": 0xA0AEC0}

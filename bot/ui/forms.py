@@ -8,9 +8,10 @@ from typing import Any
 
 import discord
 
+from bot.errors.reporting import report_error
 from bot.i18n import Localeish, t
 from bot.text import truncate
-from bot.tree import report_error
+from bot.types import Interaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class FormField:
     paragraph: bool = False
 
 
-Save = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[None]]
+Save = Callable[[Interaction, dict[str, str]], Awaitable[None]]
 
 
 class Form(discord.ui.Modal):
@@ -46,12 +47,12 @@ class Form(discord.ui.Modal):
             self._inputs[field.custom_id] = item
             self.add_item(item)
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Hand the typed values over."""
         await self._save(interaction, {name: item.value for name, item in self._inputs.items()})
 
     async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
+        self, interaction: Interaction, error: Exception, /
     ) -> None:
         """Route to the bot's one error reporter."""
         await report_error(interaction, error, f"form {self.title}")

@@ -11,9 +11,10 @@ from urllib.parse import parse_qsl, urlencode
 import discord
 
 from bot.errors import UserError
+from bot.errors.reporting import report_error
 from bot.i18n import N_, Localeish, number, t
 from bot.text import truncate
-from bot.tree import report_error
+from bot.types import Interaction
 
 PER_PAGE = 10
 MAX_CUSTOM_ID = 100
@@ -83,15 +84,15 @@ class PageButton(
         )
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PageButton:
         """Rebuild the button from its custom_id."""
         args = dict(parse_qsl(match["args"]))
         label = getattr(item, "label", None) or ""
         return cls(match["kind"], int(match["page"]), args, label, disabled=bool(getattr(item, "disabled", False)))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Show the requested page in place."""
         try:
             source = _SOURCES.get(self.kind)

@@ -7,11 +7,12 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.migrate import upgrade
+from db.migrate import alembic_config, upgrade
 from db.models import Base
 from db.session import create_engine
 
@@ -29,7 +30,7 @@ async def test_upgrade_twice_is_harmless(engine: AsyncEngine) -> None:
     await upgrade(engine)
     async with engine.connect() as connection:
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    assert version == "0002"
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def test_sqlite_uses_wal(engine: AsyncEngine) -> None:
@@ -52,7 +53,7 @@ async def test_upgrade_keeps_rows_written_by_an_older_schema(database_url: str) 
             )
         await upgrade(engine)
         async with engine.connect() as connection:
-            row = (await connection.execute(text("SELECT names, descriptions FROM projects"))).one()
-        assert [json.loads(v) if isinstance(v, str) else v for v in row] == [{}, {}]
+            row = (await connection.execute(text("SELECT names, descriptions, curated, version FROM projects"))).one()
+        assert [json.loads(v) if isinstance(v, str) else v for v in row] == [{}, {}, [], 1]
     finally:
         await engine.dispose()

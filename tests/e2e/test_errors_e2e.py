@@ -22,7 +22,7 @@ async def test_unexpected_error_gives_an_incident_id_that_is_logged(
     session: SandboxSession, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(session.bot.directory, "find_chapter", _boom)
-    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+    with caplog.at_level(logging.ERROR, logger="bot.errors.reporting"):
         result = await session.sandbox.slash(
             session.guild_id, session.channel_id, session.member_id, "chapter", {"name": "g0v"}
         )

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import DEFAULT_SEED_FILE
+from bot.directory.service import DirectoryService
 from bot.errors import NotFound, UserError
-from bot.services.directory import DirectoryService
 from db.models import ChangeRecord
 from tests.conftest import SHARED
 
@@ -105,7 +105,7 @@ async def test_edits_are_validated_and_recorded(
 
 
 async def test_export_round_trips(directory: DirectoryService) -> None:
-    from bot.services import directory_io
+    from bot.directory import formats as directory_io
 
     batch = directory_io.parse_yaml(directory_io.dump_yaml(await directory.export_batch()))
     assert not batch.issues
@@ -113,7 +113,7 @@ async def test_export_round_trips(directory: DirectoryService) -> None:
 
 
 async def test_projects_of_unknown_chapters_are_reported_and_the_rest_imports(directory: DirectoryService) -> None:
-    from bot.services import directory_io
+    from bot.directory import formats as directory_io
 
     batch = directory_io.parse_yaml(
         "projects:\n"

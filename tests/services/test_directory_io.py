@@ -12,9 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import UserError
-from bot.services import directory_io
-from bot.services.directory_io import (
+from bot.directory import formats as directory_io
+from bot.directory.formats import (
     ChapterRecord,
     DirectoryDataError,
     ImportBatch,
@@ -33,6 +32,7 @@ from bot.services.directory_io import (
     validate_chapter,
     validate_project,
 )
+from bot.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "directory.yaml"

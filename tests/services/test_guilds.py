@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.guilds import GuildConfig, GuildSettingsService, is_organiser
+from bot.guilds.settings import GuildConfig, GuildSettingsService, is_organiser
 
 
 def test_organisers_hold_manage_server_or_the_organiser_role() -> None:

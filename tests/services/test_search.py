@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.search import Entry, SearchIndex, compact, normalise
+from bot.directory.index import Entry, SearchIndex, compact, normalise
 
 ENTRIES = [
     Entry(

@@ -1,0 +1,660 @@
+"""The network directory: chapters, projects and summits, searched from memory, stored in the database."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.directory import formats as directory_io
+from bot.directory.formats import (
+    ChapterRecord,
+    ImportBatch,
+    ImportIssue,
+    Person,
+    ProjectRecord,
+    SummitRecord,
+)
+from bot.directory.index import Entry, SearchIndex, normalise
+from bot.errors import NotFound, UserError
+from bot.i18n import N_
+from bot.lazy import LazyMap
+from db.models import ChangeRecord, Chapter, Project, Summit
+
+log = logging.getLogger(__name__)
+
+TIERS = ("governing", "affiliate", "member", "alumni")
+STATUSES = ("active", "completed", "archived", "idea")
+
+
+@dataclass(frozen=True, slots=True)
+class ChapterInfo:
+    """A chapter as shown to members."""
+
+    key: str
+    name: str
+    short_name: str | None
+    aliases: tuple[str, ...]
+    names: Mapping[str, str]
+    country: str | None
+    city: str | None
+    region: str | None
+    tier: str
+    founded: int | None
+    joined: int | None
+    website: str | None
+    feed_url: str | None
+    events_url: str | None
+    social: Mapping[str, str]
+    description: str | None
+    descriptions: Mapping[str, str]
+    facts: tuple[str, ...]
+    people: tuple[Mapping[str, str], ...]
+    tags: tuple[str, ...]
+    latitude: float | None
+    longitude: float | None
+    active: bool
+
+    def localised_name(self, locale: str) -> str | None:
+        """The chapter's name in `locale` (or its language) when the data has one."""
+        return _localised(self.names, locale)
+
+    def localised_description(self, locale: str) -> str | None:
+        """The description in `locale` when the data has one, else the default one."""
+        return _localised(self.descriptions, locale) or self.description
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectInfo:
+    """A project as shown to members."""
+
+    key: str
+    name: str
+    names: Mapping[str, str]
+    chapter_key: str | None
+    description: str | None
+    descriptions: Mapping[str, str]
+    topics: tuple[str, ...]
+    status: str
+    links: Mapping[str, str]
+    code_url: str | None
+
+    def localised_name(self, locale: str) -> str:
+        """The project's name in `locale` when the data has one, else its name."""
+        return _localised(self.names, locale) or self.name
+
+    def localised_description(self, locale: str) -> str | None:
+        """The description in `locale` when the data has one, else the default one."""
+        return _localised(self.descriptions, locale) or self.description
+
+
+@dataclass(frozen=True, slots=True)
+class SummitInfo:
+    """A summit or meeting of the network."""
+
+    key: str
+    name: str
+    city: str | None
+    country: str | None
+    starts_at: datetime | None
+    timezone: str | None
+    year: int | None
+    description: str | None
+    facts: tuple[str, ...]
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Counts for the network overview."""
+
+    chapters: int
+    projects: int
+    summits: int
+    by_region: Mapping[str, int]
+    by_region_tier: Mapping[str, Mapping[str, int]]
+    by_tier: Mapping[str, int]
+    by_status: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeInfo:
+    """One recorded change."""
+
+    at: datetime
+    actor_name: str
+    action: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    issues: list[ImportIssue] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people."""
+        problems = f", {len(self.issues)} skipped" if self.issues else ""
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged{problems}"
+
+
+Progress = Callable[[int, int], Awaitable[None]]
+IMPORT_CHUNK = 500
+
+
+class DirectoryService:
+    """Loads the directory into memory indexes and writes every change to the database with its history."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.chapters: dict[str, ChapterInfo] = {}
+        self.projects: dict[str, ProjectInfo] = {}
+        self.summits: dict[str, SummitInfo] = {}
+        self._chapter_index = SearchIndex()
+        self._project_index = SearchIndex()
+        self._projects_by_chapter: dict[str, list[str]] = {}
+        self._projects_by_topic: dict[str, set[str]] = {}
+        self._projects_by_status: dict[str, set[str]] = {}
+
+    # -- loading ------------------------------------------------------------------------------------
+
+    async def load(self, seed_file: Path | None = None) -> None:
+        """Read everything into memory; seed an empty database from `seed_file` first."""
+        if seed_file is not None and seed_file.exists():
+            async with self._sessions() as session:
+                empty = not await session.scalar(select(func.count()).select_from(Chapter))
+            if empty:
+                batch = directory_io.load_file(seed_file)
+                report = await self.import_batch(batch, actor_name="seed")
+                log.info("seeded the directory from %s: %s", seed_file.name, report.summary())
+                return
+        await self._reload()
+
+    async def _reload(self) -> None:
+        async with self._sessions() as session:
+            chapters = (await session.scalars(select(Chapter))).all()
+            keys_by_id = {chapter.id: chapter.key for chapter in chapters}
+            projects = (await session.scalars(select(Project))).all()
+            summits = (await session.scalars(select(Summit))).all()
+        # Kept in name order, so listings never sort per request.
+        chapters = sorted(chapters, key=lambda c: normalise(c.name))
+        projects = sorted(projects, key=lambda p: normalise(p.name))
+        self.chapters = {c.key: _chapter_info(c) for c in chapters}
+        self.projects = {p.key: _project_info(p, keys_by_id.get(p.chapter_id or 0)) for p in projects}
+        self.summits = {s.key: _summit_info(s) for s in summits}
+        self._chapter_index = SearchIndex(_chapter_entry(c) for c in self.chapters.values())
+        self._project_index = SearchIndex(_project_entry(p) for p in self.projects.values())
+        self._projects_by_chapter, self._projects_by_topic, self._projects_by_status = {}, {}, {}
+        for project in self.projects.values():
+            self._file_project(project)
+
+    def _file_project(self, project: ProjectInfo) -> None:
+        if project.chapter_key:
+            self._projects_by_chapter.setdefault(project.chapter_key, []).append(project.key)
+        for topic in project.topics:
+            self._projects_by_topic.setdefault(normalise(topic), set()).add(project.key)
+        self._projects_by_status.setdefault(project.status, set()).add(project.key)
+
+    # -- chapters -----------------------------------------------------------------------------------
+
+    def find_chapter(self, query: str) -> ChapterInfo:
+        """The chapter a member means: exact name, alias, a clear prefix or a clear typo; else NotFound."""
+        key = self._resolve(self._chapter_index, query)
+        if key is None:
+            suggestions = [self.chapters[k].name for k in self._chapter_index.suggest(query)]
+            raise NotFound(N_("chapter"), query, suggestions)
+        return self.chapters[key]
+
+    def complete_chapters(self, query: str, limit: int = 25) -> list[ChapterInfo]:
+        """Autocomplete choices for chapters."""
+        return [self.chapters[key] for key in self._chapter_index.complete(query, limit)]
+
+    def list_chapters(
+        self, *, region: str | None = None, country: str | None = None, tier: str | None = None
+    ) -> list[ChapterInfo]:
+        """Chapters filtered by region, country and tier, in name order."""
+        wanted_region = normalise(region) if region else None
+        wanted_country = country.upper() if country else None
+        return [
+            c
+            for c in self.chapters.values()
+            if (wanted_region is None or normalise(c.region or "") == wanted_region)
+            and (wanted_country is None or c.country == wanted_country)
+            and (tier is None or c.tier == tier)
+        ]
+
+    def chapter_projects(self, chapter_key: str) -> Sequence[ProjectInfo]:
+        """A chapter's projects, by name (looked up as they are read)."""
+        return LazyMap(self._projects_by_chapter.get(chapter_key, []), self.projects.__getitem__)
+
+    # -- projects -----------------------------------------------------------------------------------
+
+    def find_project(self, query: str) -> ProjectInfo:
+        """The project a member means, else NotFound with suggestions."""
+        key = self._resolve(self._project_index, query)
+        if key is None:
+            suggestions = [self.projects[k].name for k in self._project_index.suggest(query)]
+            raise NotFound(N_("project"), query, suggestions)
+        return self.projects[key]
+
+    def complete_projects(self, query: str, limit: int = 25) -> list[ProjectInfo]:
+        """Autocomplete choices for projects."""
+        return [self.projects[key] for key in self._project_index.complete(query, limit)]
+
+    def complete_topics(self, query: str, limit: int = 25) -> list[str]:
+        """Known topics starting with (or containing) the query."""
+        wanted = normalise(query)
+        topics = sorted(self._projects_by_topic)
+        starts = [t for t in topics if t.startswith(wanted)]
+        contains = [t for t in topics if wanted in t and not t.startswith(wanted)]
+        return (starts + contains)[:limit]
+
+    def search_projects(
+        self,
+        words: str = "",
+        *,
+        chapter: str | None = None,
+        topic: str | None = None,
+        status: str | None = None,
+    ) -> Sequence[ProjectInfo]:
+        """Projects matching the words (any order, typos forgiven), filtered, best first."""
+        within: set[str] | None = None
+        if chapter:
+            within = set(self._projects_by_chapter.get(self.find_chapter(chapter).key, []))
+        if topic:
+            by_topic = self._projects_by_topic.get(normalise(topic), set())
+            within = set(by_topic) if within is None else within & by_topic
+        if status:
+            if status not in STATUSES:
+                raise UserError(N_("Status must be one of: {statuses}."), statuses=", ".join(STATUSES))
+            by_status = self._projects_by_status.get(status, set())
+            within = set(by_status) if within is None else within & by_status
+        return LazyMap(self._project_index.search(words, within=within), self.projects.__getitem__)
+
+    # -- summits and overview -----------------------------------------------------------------------
+
+    def list_summits(self) -> list[SummitInfo]:
+        """Summits, oldest first."""
+        return sorted(self.summits.values(), key=lambda s: (s.year or 0, s.starts_at or datetime.min, s.name))
+
+    def overview(self) -> Overview:
+        """Counts by region, tier and project status."""
+        return Overview(
+            chapters=len(self.chapters),
+            projects=len(self.projects),
+            summits=len(self.summits),
+            by_region=dict(Counter(c.region or "Unknown" for c in self.chapters.values()).most_common()),
+            by_region_tier={
+                region: dict(Counter(c.tier for c in self.chapters.values() if (c.region or "Unknown") == region))
+                for region in {c.region or "Unknown" for c in self.chapters.values()}
+            },
+            by_tier={t: n for t in TIERS if (n := sum(c.tier == t for c in self.chapters.values()))},
+            by_status={s: len(self._projects_by_status[s]) for s in STATUSES if s in self._projects_by_status},
+        )
+
+    # -- history ------------------------------------------------------------------------------------
+
+    async def history(self, entity: str, key: str, limit: int = 50) -> list[ChangeInfo]:
+        """Recorded changes of one chapter or project, newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(ChangeRecord)
+                .where(ChangeRecord.entity == entity, ChangeRecord.entity_key == key)
+                .order_by(ChangeRecord.at.desc(), ChangeRecord.id.desc())
+                .limit(limit)
+            )
+            return [ChangeInfo(r.at, r.actor_name, r.action, r.changes) for r in rows]
+
+    async def export_batch(self) -> ImportBatch:
+        """The whole directory as records, ready for `directory_io.dump_yaml`."""
+        return ImportBatch(
+            chapters=tuple(_record(ChapterRecord, c) for c in sorted(self.chapters.values(), key=lambda c: c.key)),
+            projects=tuple(_record(ProjectRecord, p) for p in sorted(self.projects.values(), key=lambda p: p.key)),
+            summits=tuple(_record(SummitRecord, s) for s in self.list_summits()),
+        )
+
+    # -- writes -------------------------------------------------------------------------------------
+
+    async def import_file(
+        self, path: Path, *, actor_id: int | None = None, actor_name: str, progress: Progress | None = None
+    ) -> ImportReport:
+        """Parse and import a file in any supported format."""
+        return await self.import_batch(
+            directory_io.load_file(path), actor_id=actor_id, actor_name=actor_name, progress=progress
+        )
+
+    async def import_batch(
+        self,
+        batch: ImportBatch,
+        *,
+        actor_id: int | None = None,
+        actor_name: str,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Upsert a parsed batch in one transaction (all or nothing) and record every change."""
+        report = ImportReport(issues=list(batch.issues))
+        async with self._sessions.begin() as session:
+            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
+            await writer.prepare()
+            steps: list[Callable[[], None]] = [
+                *(partial(writer.upsert_chapter, directory_io.chapter_values(c)) for c in batch.chapters),
+                *(
+                    partial(writer.upsert_project, index, directory_io.project_values(p))
+                    for index, p in enumerate(batch.projects)
+                ),
+                *(partial(writer.upsert_summit, directory_io.summit_values(s)) for s in batch.summits),
+            ]
+            for done, step in enumerate(steps, start=1):
+                step()
+                if done % IMPORT_CHUNK == 0:
+                    # Write in chunks so a large import never holds the event loop for long.
+                    await session.flush()
+                    if progress:
+                        await progress(done, len(steps))
+            if progress:
+                await progress(len(steps), len(steps))
+        await self._reload()
+        return report
+
+    async def edit_chapter(
+        self, key: str | None, values: Mapping[str, Any], *, actor_id: int | None, actor_name: str
+    ) -> ChapterInfo:
+        """Create (key None) or change one chapter; values are validated like an import."""
+        record = directory_io.validate_chapter({**self._current_chapter_values(key), **values})
+        report = ImportReport()
+        async with self._sessions.begin() as session:
+            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
+            await writer.prepare()
+            if key is None and record["key"] in writer.chapters:
+                raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
+            writer.upsert_chapter(record, match_by_name=False)
+        await self._reload()
+        return self.chapters[record["key"]]
+
+    async def edit_project(
+        self, key: str | None, values: Mapping[str, Any], *, actor_id: int | None, actor_name: str
+    ) -> ProjectInfo:
+        """Create (key None) or change one project."""
+        current = self._current_project_values(key)
+        record = directory_io.validate_project({**current, **values})
+        report = ImportReport()
+        async with self._sessions.begin() as session:
+            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
+            await writer.prepare()
+            if key is None and record["key"] in writer.projects:
+                raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
+            writer.upsert_project(0, record)
+        if report.issues:
+            raise UserError(report.issues[0].reason)
+        await self._reload()
+        return self.projects[record["key"]]
+
+    def _current_chapter_values(self, key: str | None) -> dict[str, Any]:
+        if key is None:
+            return {}
+        chapter = self.chapters.get(key)
+        if chapter is None:
+            raise NotFound(N_("chapter"), key)
+        return _plain({name: getattr(chapter, name) for name in ChapterInfo.__slots__})
+
+    def _current_project_values(self, key: str | None) -> dict[str, Any]:
+        if key is None:
+            return {}
+        project = self.projects.get(key)
+        if project is None:
+            raise NotFound(N_("project"), key)
+        values = _plain({name: getattr(project, name) for name in ProjectInfo.__slots__})
+        values["chapter"] = values.pop("chapter_key")
+        return values
+
+    def _resolve(self, index: SearchIndex, query: str) -> str | None:
+        if not normalise(query):
+            return None
+        key = index.exact(query)
+        for candidates in (index.prefixed(query, 2), index.search(query, limit=2, names_only=True)):
+            if key is None and len(candidates) == 1:
+                key = candidates[0]
+        return key or index.best_guess(query)
+
+
+class _Writer:
+    """Upserts inside one session, matching records to existing rows by key, then by name or alias."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        chapter_index: SearchIndex,
+        actor_id: int | None,
+        actor_name: str,
+        report: ImportReport,
+    ) -> None:
+        self.session = session
+        self.chapter_index = chapter_index
+        self.actor_id = actor_id
+        self.actor_name = actor_name
+        self.report = report
+        self.chapters: dict[str, Chapter] = {}
+        self.projects: dict[str, Project] = {}
+        self.summits: dict[str, Summit] = {}
+        self.renamed: dict[str, str] = {}
+
+    async def prepare(self) -> None:
+        """Load the existing rows once."""
+        self.chapters = {c.key: c for c in await self.session.scalars(select(Chapter))}
+        projects = await self.session.scalars(select(Project).options(selectinload(Project.chapter)))
+        self.projects = {p.key: p for p in projects}
+        self.summits = {s.key: s for s in await self.session.scalars(select(Summit))}
+
+    def upsert_chapter(self, values: dict[str, Any], *, match_by_name: bool = True) -> None:
+        """Create or update a chapter, merging into an existing one of the same name or alias."""
+        key = values["key"]
+        row = self.chapters.get(key)
+        if row is None and match_by_name:
+            existing = self._match_existing_chapter(values)
+            if existing is not None:
+                self.renamed[key] = existing.key
+                row = existing
+                values = {**values, "key": existing.key}
+                values["aliases"] = sorted({*existing.aliases, *values.get("aliases", [])})
+        if row is None:
+            row = Chapter(key=values["key"], name=values["name"])
+            self.session.add(row)
+            self.chapters[row.key] = row
+        self._apply("chapter", row, values)
+
+    def upsert_project(self, index: int, values: dict[str, Any]) -> None:
+        """Create or update a project, linking it to its chapter."""
+        chapter_key = values.pop("chapter", None)
+        chapter = self._chapter_for(chapter_key) if chapter_key else None
+        if chapter_key and chapter is None:
+            reason = f"unknown chapter “{chapter_key}”"
+            self.report.issues.append(ImportIssue(index, values.get("key"), reason, "projects"))
+            return
+        row = self.projects.get(values["key"])
+        if row is None:
+            row = Project(key=values["key"], name=values["name"])
+            self.session.add(row)
+            self.projects[row.key] = row
+        values["chapter"] = chapter
+        self._apply("project", row, values)
+
+    def upsert_summit(self, values: dict[str, Any]) -> None:
+        """Create or update a summit."""
+        row = self.summits.get(values["key"])
+        if row is None:
+            row = Summit(key=values["key"], name=values["name"])
+            self.session.add(row)
+            self.summits[row.key] = row
+        self._apply("summit", row, values)
+
+    def _chapter_for(self, key: str) -> Chapter | None:
+        key = self.renamed.get(key, key)
+        if key in self.chapters:
+            return self.chapters[key]
+        match = self.chapter_index.exact(key)
+        return self.chapters.get(match) if match else None
+
+    def _match_existing_chapter(self, values: Mapping[str, Any]) -> Chapter | None:
+        for name in (values["name"], values["key"], *values.get("aliases", [])):
+            match = self.chapter_index.exact(name)
+            if match and match in self.chapters:
+                return self.chapters[match]
+        return None
+
+    def _apply(self, entity: str, row: Any, values: Mapping[str, Any]) -> None:
+        is_new = row.id is None
+        changes: dict[str, Any] = {}
+        for name, new in values.items():
+            if name == "key":
+                continue
+            old = getattr(row, name, None)
+            if is_new or old != new:
+                changes[name] = [_jsonable(old) if not is_new else None, _jsonable(new)]
+                setattr(row, name, new)
+        if is_new:
+            self.report.created += 1
+        elif changes:
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+            return
+        self.session.add(
+            ChangeRecord(
+                entity=entity,
+                entity_key=row.key,
+                action="create" if is_new else "update",
+                actor_id=self.actor_id,
+                actor_name=self.actor_name,
+                changes=changes,
+            )
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Chapter):
+        return value.key
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, tuple):
+            out[name] = [dict(v) if isinstance(v, Mapping) else v for v in value]
+        elif isinstance(value, Mapping):
+            out[name] = dict(value)
+        else:
+            out[name] = value
+    return out
+
+
+RecordT = TypeVar("RecordT", ChapterRecord, ProjectRecord, SummitRecord)
+
+
+def _record(kind: type[RecordT], info: ChapterInfo | ProjectInfo | SummitInfo) -> RecordT:
+    """The import record for what is shown: same field names, mappings as sorted pairs."""
+    values: dict[str, Any] = {}
+    for spec in fields(kind):
+        name = "chapter_key" if spec.name == "chapter" else spec.name
+        if not hasattr(info, name):
+            continue  # a record field the directory keeps elsewhere (a chapter's links are in `social`)
+        value: Any = getattr(info, name)
+        if isinstance(value, Mapping):
+            value = tuple(sorted(value.items()))
+        elif name == "people":
+            value = tuple(Person(str(p.get("name")), p.get("role")) for p in value)
+        values[spec.name] = value
+    return kind(**values)
+
+
+def _localised(values: Mapping[str, str], locale: str) -> str | None:
+    if not values:
+        return None
+    return values.get(locale) or values.get(locale.split("-")[0])
+
+
+def _chapter_info(row: Chapter) -> ChapterInfo:
+    return ChapterInfo(
+        key=row.key,
+        name=row.name,
+        short_name=row.short_name,
+        aliases=tuple(row.aliases or ()),
+        names=dict(row.names or {}),
+        country=row.country,
+        city=row.city,
+        region=row.region,
+        tier=row.tier,
+        founded=row.founded,
+        joined=row.joined,
+        website=row.website,
+        feed_url=row.feed_url,
+        events_url=row.events_url,
+        social=dict(row.social or {}),
+        description=row.description,
+        descriptions=dict(row.descriptions or {}),
+        facts=tuple(row.facts or ()),
+        people=tuple(row.people or ()),
+        tags=tuple(row.tags or ()),
+        latitude=row.latitude,
+        longitude=row.longitude,
+        active=row.active,
+    )
+
+
+def _project_info(row: Project, chapter_key: str | None) -> ProjectInfo:
+    return ProjectInfo(
+        key=row.key,
+        name=row.name,
+        names=dict(row.names or {}),
+        chapter_key=chapter_key,
+        description=row.description,
+        descriptions=dict(row.descriptions or {}),
+        topics=tuple(row.topics or ()),
+        status=row.status,
+        links=dict(row.links or {}),
+        code_url=row.code_url,
+    )
+
+
+def _summit_info(row: Summit) -> SummitInfo:
+    return SummitInfo(
+        key=row.key,
+        name=row.name,
+        city=row.city,
+        country=row.country,
+        starts_at=row.starts_at,
+        timezone=row.timezone,
+        year=row.year,
+        description=row.description,
+        facts=tuple(row.facts or ()),
+        url=row.url,
+    )
+
+
+def _chapter_entry(chapter: ChapterInfo) -> Entry:
+    aliases: Iterable[str] = (
+        chapter.key,
+        chapter.short_name or "",
+        *chapter.aliases,
+        *chapter.names.values(),
+    )
+    return Entry(chapter.key, chapter.name, tuple(a for a in aliases if a), chapter.description or "")
+
+
+def _project_entry(project: ProjectInfo) -> Entry:
+    return Entry(project.key, project.name, tuple(project.names.values()), project.description or "", project.topics)

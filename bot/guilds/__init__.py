@@ -1,0 +1,1 @@
+"""Per-guild settings, and the Discord resources the bot created in each guild."""

@@ -47,7 +47,12 @@ async def start_session(
     channel = sandbox.find_channel(guild.id, "general")
     use_endpoints(sandbox.api_base, sandbox.gateway_url)
     settings = settings.model_copy(
-        update={"discord_api_url": sandbox.api_base, "discord_gateway_url": sandbox.gateway_url}
+        update={
+            "discord_api_url": sandbox.api_base,
+            "discord_gateway_url": sandbox.gateway_url,
+            # The sandbox's guild is the network's home server, so its organisers can edit the directory.
+            "home_guild_id": guild.id,
+        }
     )
     bot = CodeForAllBot(App.create(settings), guild_ready_timeout=0.1)
     try:

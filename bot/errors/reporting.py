@@ -11,7 +11,7 @@ from discord import app_commands
 from bot.errors import UserError, new_incident_id
 from bot.i18n import Localeish, t
 from bot.types import Interaction
-from bot.ui.checks import NotOrganiser
+from bot.ui.checks import Refused
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot  # noqa: F401  (the tree's client type, quoted below)
@@ -38,8 +38,8 @@ def explain(error: Exception, locale: Localeish) -> str | None:
         return t(locale, "“{value}” is not a valid value here.", value=error.value)
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return t(locale, "This command has just changed: please try it again in a minute.")
-    if isinstance(error, NotOrganiser):
-        return t(locale, NotOrganiser.MESSAGE)
+    if isinstance(error, Refused):
+        return t(locale, error.message)
     if isinstance(error, app_commands.CheckFailure):
         return t(locale, "You are not allowed to use this command.")
     return None

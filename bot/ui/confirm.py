@@ -26,7 +26,7 @@ class Choice:
 
 
 class Decision(BaseView):
-    """Buttons under a preview; the first press decides, a later or foreign one is refused."""
+    """Buttons under a preview for one member; a press that succeeds decides and takes the buttons away."""
 
     def __init__(self, opened: Interaction, choices: Sequence[Choice], *, authorise: Authorise | None = None) -> None:
         super().__init__(opened, authorise=authorise)
@@ -40,14 +40,9 @@ class Decision(BaseView):
 
     def _pressed(self, action: Action) -> Callable[[Interaction], Awaitable[None]]:
         async def callback(interaction: Interaction) -> None:
+            outcome = await action(interaction)
             self.stop()
-            await interaction.response.defer()
-            try:
-                outcome = await action(interaction)
-            except Exception:
-                await interaction.edit_original_response(view=None)
-                raise
-            await interaction.edit_original_response(content=outcome, embed=None, view=None)
+            await interaction.response.edit_message(content=outcome, embed=None, view=None)
 
         return callback
 

@@ -66,6 +66,7 @@ class ProposalService:
             raise ValueError(f"unknown entity {entity!r}")
         if all(k in shown and shown[k] == v for k, v in values.items()):
             raise UserError(N_("You changed nothing, so there is nothing to propose."))
+        await self._directory.check_edit(entity, key, values, version=version, shown=shown)
         async with self._sessions.begin() as session:
             row = Proposal(
                 entity=entity,

@@ -388,20 +388,9 @@ class DirectoryService:
         With `shown` (what the form showed when it was opened at row `version`), only the fields typed
         differently are applied, and one that someone else changed meanwhile raises `Conflict`.
         """
-        report = ImportReport()
-        async with self._sessions.begin() as session:
-            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
-            await writer.prepare()
-            row = _existing(writer.chapters, key, N_("chapter"))
-            current = _current_values(_chapter_info(row)) if row else {}
-            changes = _changes(values, shown, current, version, row.version if row else None)
-            record = directory_io.validate_chapter({**current, **changes})
-            if key is None and record["key"] in writer.chapters:
-                raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
-            self._refuse_taken_chapter_names(key, record, current)
-            writer.upsert_chapter(record, match_by_name=False)
-        await self._reload()
-        return self.chapters[record["key"]]
+        saved = await self._edit_chapter(key, values, actor_id, actor_name, version, shown)
+        assert saved is not None
+        return self.chapters[saved]
 
     async def edit_project(
         self,
@@ -414,26 +403,88 @@ class DirectoryService:
         shown: Mapping[str, Any] | None = None,
     ) -> ProjectInfo:
         """Create (key None) or change one project, versioned like `edit_chapter`."""
+        saved = await self._edit_project(key, values, actor_id, actor_name, version, shown)
+        assert saved is not None
+        return self.projects[saved]
+
+    async def check_edit(
+        self, entity: str, key: str | None, values: Mapping[str, Any], *, version: int | None, shown: Mapping[str, Any]
+    ) -> None:
+        """Raise what `edit_chapter` or `edit_project` would raise for this edit, writing nothing."""
+        edit = self._edit_chapter if entity == "chapter" else self._edit_project
+        await edit(key, values, None, "", version, shown, dry_run=True)
+
+    async def _edit_chapter(
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None,
+        shown: Mapping[str, Any] | None,
+        *,
+        dry_run: bool = False,
+    ) -> str | None:
+        """Validate and write one chapter edit, returning its key; a dry run writes nothing and returns None."""
         report = ImportReport()
-        async with self._sessions.begin() as session:
-            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
-            await writer.prepare()
-            row = _existing(writer.projects, key, N_("project"))
-            current: dict[str, Any] = {}
-            if row is not None:
-                current = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
-                current["chapter"] = current.pop("chapter_key")
-            changes = _changes(values, shown, current, version, row.version if row else None)
-            record = directory_io.validate_project({**current, **changes})
-            if key is None and record["key"] in writer.projects:
-                raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
-            if key is None or "name" in changes:
-                self._refuse_taken_project_name(key, record)
-            writer.upsert_project(0, record)
-        if report.issues:
-            raise UserError(report.issues[0].reason)
+        try:
+            async with self._sessions.begin() as session:
+                writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
+                await writer.prepare()
+                row = _existing(writer.chapters, key, N_("chapter"))
+                current = _current_values(_chapter_info(row)) if row else {}
+                changes = _changes(values, shown, current, version, row.version if row else None)
+                record = directory_io.validate_chapter({**current, **changes})
+                if key is None and record["key"] in writer.chapters:
+                    raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
+                self._refuse_taken_chapter_names(key, record, current)
+                writer.upsert_chapter(record, match_by_name=False)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            return None
         await self._reload()
-        return self.projects[record["key"]]
+        key_saved: str = record["key"]
+        return key_saved
+
+    async def _edit_project(
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None,
+        shown: Mapping[str, Any] | None,
+        *,
+        dry_run: bool = False,
+    ) -> str | None:
+        """Validate and write one project edit like `_edit_chapter`."""
+        report = ImportReport()
+        try:
+            async with self._sessions.begin() as session:
+                writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
+                await writer.prepare()
+                row = _existing(writer.projects, key, N_("project"))
+                current: dict[str, Any] = {}
+                if row is not None:
+                    current = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
+                    current["chapter"] = current.pop("chapter_key")
+                changes = _changes(values, shown, current, version, row.version if row else None)
+                record = directory_io.validate_project({**current, **changes})
+                if key is None and record["key"] in writer.projects:
+                    raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
+                if key is None or "name" in changes:
+                    self._refuse_taken_project_name(key, record)
+                writer.upsert_project(0, record)
+                if report.issues:
+                    raise UserError(report.issues[0].reason)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            return None
+        await self._reload()
+        key_saved: str = record["key"]
+        return key_saved
 
     async def remove_chapter(self, key: str, *, actor_id: int | None, actor_name: str) -> int:
         """Delete a chapter and its projects, keeping their last values in the history; the projects removed."""
@@ -611,6 +662,10 @@ class _Writer:
                 changes=changes,
             )
         )
+
+
+class _DryRun(Exception):
+    """Rolls a dry-run edit back."""
 
 
 class Conflict(UserError):

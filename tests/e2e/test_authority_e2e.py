@@ -139,6 +139,10 @@ async def test_another_servers_owner_cannot_import_or_edit_but_proposes_and_appr
     assert removal.message.content.startswith("Only organisers of the network's home server")
     assert world.s.bot.directory.find_chapter("g0v").name == "g0v (Code for Taiwan)"
 
+    settings = await world.slash_elsewhere("settings show")
+    assert settings.message.content.endswith(
+        "Directory: organisers here propose changes; the network's home server decides."
+    )
     form = await world.slash_elsewhere("directory edit-chapter", chapter="Code for Poland")
     sent = await world.submit(form, world.piotr, description="Proposed from Warsaw")
     assert sent.message.ephemeral

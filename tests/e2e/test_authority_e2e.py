@@ -260,3 +260,17 @@ async def test_without_a_home_server_the_directory_is_read_only(database_url: st
         assert refused.message.content.startswith("The directory is read-only")
     finally:
         await session.stop()
+
+
+async def test_a_confirmation_is_refused_to_an_organiser_demoted_meanwhile(world: World) -> None:
+    preview = await world.slash(world.oana, "directory remove", project="GoToVote")
+    sandbox = world.s.sandbox
+    guild = sandbox.state.guilds[world.s.guild_id]
+    member = guild.members[world.oana]
+    member.roles.remove(world.organisers_role)
+    sandbox.world.member_updated(guild, member)
+    await sandbox.settle()
+    remove = next(b for b in preview.message.buttons if b["label"] == "Remove")
+    refused = await sandbox.click(preview.message, remove["custom_id"], world.oana)
+    assert refused.message.content.startswith("Only organisers can do this")
+    assert world.s.bot.directory.find_project("GoToVote").name == "GoToVote"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.errors import UserError, new_incident_id
+from bot.errors import UserError, log_incident
 from bot.i18n import Localeish, t
 from bot.types import Interaction
 from bot.ui.checks import NotOrganiser
@@ -58,8 +58,7 @@ async def report_error(interaction: Interaction, error: Exception, where: str) -
     """The one way errors reach users: a known error's sentence, or an incident id for the logs."""
     message = explain(error, interaction.locale)
     if message is None:
-        incident = new_incident_id()
-        log.error("incident %s in %s", incident, where, exc_info=error)
+        incident = log_incident(where, error)
         message = t(
             interaction.locale,
             "Something went wrong on my side (incident `{incident}`). Organisers can look it up.",

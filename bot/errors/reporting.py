@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.errors import UserError, log_incident
 from bot.i18n import Localeish, t
+from bot.text import truncate
 from bot.types import Interaction
 from bot.ui.checks import NotOrganiser
 
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 def explain(error: Exception, locale: Localeish) -> str | None:
     """The sentence a user sees for a known error, in their language, or None for an unexpected one."""
     original = getattr(error, "original", error)
+    if isinstance(original, app_commands.TransformerError) and original.__cause__ is not None:
+        # A transformer that failed: its own sentence (e.g. "did you mean"), or an unexpected error.
+        original = original.__cause__
+        return original.translated(locale) if isinstance(original, UserError) else None
     if isinstance(original, UserError):
         return original.translated(locale)
     if isinstance(error, app_commands.CommandOnCooldown):
@@ -35,7 +40,7 @@ def explain(error: Exception, locale: Localeish) -> str | None:
     if isinstance(error, app_commands.NoPrivateMessage):
         return t(locale, "This command works in a server only.")
     if isinstance(error, app_commands.TransformerError):
-        return t(locale, "“{value}” is not a valid value here.", value=error.value)
+        return t(locale, "“{value}” is not a valid value here.", value=truncate(str(error.value), 100))
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return t(locale, "This command has just changed: please try it again in a minute.")
     if isinstance(error, NotOrganiser):

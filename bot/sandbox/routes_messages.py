@@ -88,8 +88,6 @@ class MessageRoutes(RouteSet):
         message = Message(self.state.next_id(), channel.id, guild.id, self.state.bot_id)
         self.apply_message_body(message, body, call.files, creating=True)
         self.world.create_message(message)
-        if channel.thread is not None:
-            channel.thread.members.add(self.state.bot_id)
         if nonce is not None:
             self.state.nonces[key] = (message.id, self.config.clock())
         return self.state.message_payload(message)

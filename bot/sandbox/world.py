@@ -312,8 +312,11 @@ class World:
     # --- messages ----------------------------------------------------------
 
     def create_message(self, message: Message) -> Message:
-        """Store a message; non-ephemeral ones are dispatched as MESSAGE_CREATE."""
+        """Store a message (its author joins the thread it is in); non-ephemeral ones are dispatched as MESSAGE_CREATE."""
         self.state.add_message(message)
+        channel = self.state.channels.get(message.channel_id)
+        if channel is not None and channel.thread is not None and not message.ephemeral:
+            channel.thread.members.add(message.author_id)
         if not message.ephemeral:
             payload = self.state.message_payload(message, gateway=True)
             self._dispatch("MESSAGE_CREATE", payload, message.guild_id)

@@ -83,7 +83,12 @@ class RateLimits:
             after = window.reset_at - now
             headers = _bucket_headers(bucket, 0, window.reset_at, after, name)
             headers.update({"Retry-After": str(math.ceil(after)), "X-RateLimit-Scope": "user"})
-            body = {"message": "You are being rate limited.", "retry_after": _seconds(after), "global": False}
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": _seconds(after),
+                "global": False,
+                "code": 0,
+            }
             return Limited(body, headers), {}
         window.remaining -= 1
         return None, _bucket_headers(bucket, window.remaining, window.reset_at, window.reset_at - now, name)
@@ -107,7 +112,12 @@ def _bucket_headers(bucket: Bucket, remaining: int, reset_at: float, after: floa
 
 def _global_refusal(after: float) -> Limited:
     headers = {"Retry-After": str(math.ceil(after)), "X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}
-    body: dict[str, object] = {"message": "You are being rate limited.", "retry_after": _seconds(after), "global": True}
+    body: dict[str, object] = {
+        "message": "You are being rate limited.",
+        "retry_after": _seconds(after),
+        "global": True,
+        "code": 0,
+    }
     return Limited(body, headers)
 
 

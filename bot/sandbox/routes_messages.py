@@ -39,7 +39,9 @@ class MessageRoutes(RouteSet):
 
     def _text_channel(self, call: Call) -> tuple[Guild, Channel]:
         guild, channel = self.channel(call)
-        if channel.type in (CHANNEL_CATEGORY, CHANNEL_FORUM):
+        if channel.type == CHANNEL_FORUM:
+            raise ApiError(400, Code.FORUM_MESSAGE, "Cannot send messages in a forum channel")
+        if channel.type == CHANNEL_CATEGORY:
             raise ApiError(400, Code.INVALID_CHANNEL_TYPE, "Cannot execute action on this channel type")
         return guild, channel
 

@@ -62,6 +62,10 @@ async def test_a_forum_post_is_a_thread_with_its_first_message_and_tags(harness:
     assert [m.content for m in sb.messages(post.thread.id)] == ["Read it", "And a follow-up"]
     fetched = await guild_of(harness).fetch_channel(post.thread.id)
     assert isinstance(fetched, discord.Thread) and fetched.message_count == 1
+    await sb.drop_gateway(resume=False)
+    await sb.settle()
+    known = guild_of(harness).get_thread(post.thread.id)
+    assert known is not None and known.parent_id == forum.id and known.applied_tags == [news]
 
 
 async def test_forum_refusals(harness: Harness) -> None:
@@ -80,7 +84,7 @@ async def test_forum_refusals(harness: Harness) -> None:
     status, body, _ = await raw(sb, "POST", f"/channels/{strict.id}/threads", {"name": "No message"})
     assert (status, body["code"]) == (400, 50035) and "message" in body["errors"]
     status, body, _ = await raw(sb, "POST", f"/channels/{strict.id}/messages", {"content": "straight in"})
-    assert (status, body["code"]) == (400, 50024)
+    assert (status, body["code"]) == (400, 40058)
     assert sb.threads(strict.id) == []
 
 
@@ -151,6 +155,19 @@ async def test_thread_permissions(harness: Harness) -> None:
     member_thread = sb.start_thread(harness.channel_id, harness.alice.id, "Alice's thread")
     sb.send_message(member_thread.id, harness.alice.id, "hi from alice")
     assert [m.content for m in sb.messages(member_thread.id)] == ["hi from alice"]
+
+
+async def test_announcement_channels_need_a_community_guild(harness: Harness) -> None:
+    sb = harness.sandbox
+    guild = guild_of(harness)
+    news = await guild.create_text_channel("Press", news=True)
+    assert news.is_news()
+    sb.state.guilds[guild.id].features.remove("NEWS")
+    with pytest.raises(discord.HTTPException) as refused:
+        await guild.create_text_channel("More press", news=True)
+    assert refused.value.code == 50035
+    with pytest.raises(discord.HTTPException):
+        await (await text_channel(harness, harness.channel_id)).edit(type=discord.ChannelType.news)
 
 
 async def test_crossposting(harness: Harness) -> None:

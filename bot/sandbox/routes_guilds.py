@@ -206,9 +206,9 @@ class GuildRoutes(RouteSet):
         return self.state.channel_payload(self.world.update_channel(guild, channel, body))
 
     async def delete_channel(self, call: Call) -> JSON:
-        """DELETE /channels/{channel_id}."""
+        """DELETE /channels/{channel_id} (Manage Threads for a thread)."""
         guild, channel = self.channel(call)
-        self.require(guild, perm.MANAGE_CHANNELS, channel)
+        self.require(guild, perm.MANAGE_THREADS if channel.is_thread else perm.MANAGE_CHANNELS, channel)
         self.world.delete_channel(guild, channel)
         return self.state.channel_payload(channel)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import discord
 import pytest
 
@@ -9,12 +11,13 @@ from bot.sandbox.permissions import (
     CREATE_PRIVATE_THREADS,
     CREATE_PUBLIC_THREADS,
     MANAGE_MESSAGES,
+    MANAGE_THREADS,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
 )
 from bot.sandbox.state import FLAG_CROSSPOSTED, FLAG_HAS_THREAD
-from tests.sandbox.support import Harness
+from tests.sandbox.support import Harness, tiny_png
 from tests.sandbox.test_sandbox_rest import raw
 
 pytestmark = pytest.mark.asyncio
@@ -66,6 +69,17 @@ async def test_a_forum_post_is_a_thread_with_its_first_message_and_tags(harness:
     await sb.settle()
     known = guild_of(harness).get_thread(post.thread.id)
     assert known is not None and known.parent_id == forum.id and known.applied_tags == [news]
+    chart = discord.File(io.BytesIO(tiny_png()), "chart.png")
+    with_file = await forum.create_thread(name="With a chart", content="See the chart", file=chart)
+    assert [a.filename for a in with_file.message.attachments] == ["chart.png"]
+    sb.set_overwrite(forum.id, sb.bot_role(harness.guild.id).id, deny=MANAGE_THREADS)
+    with pytest.raises(discord.Forbidden):
+        await with_file.thread.delete()
+    sb.set_overwrite(forum.id, sb.bot_role(harness.guild.id).id)
+    await with_file.thread.delete()
+    await sb.settle()
+    assert [t.id for t in sb.threads(forum.id)] == [post.thread.id]
+    assert guild_of(harness).get_thread(with_file.thread.id) is None
 
 
 async def test_forum_refusals(harness: Harness) -> None:

@@ -9,12 +9,13 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
 from .errors import ApiError, Code, invalid_form
+from .ratelimits import RateLimits
 
 API_PREFIX = "/api/v10"
 _FILE_FIELD = re.compile(r"^files?\[?(\d*)\]?$")
@@ -32,6 +33,7 @@ class Exchange:
     status: int
     response_json: Any
     injected: bool = False
+    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,7 +119,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 class RestApi:
     """Routes, authentication, the exchange log and injected faults."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
         self.exchanges: list[Exchange] = []
         self.faults: list[Fault] = []
         self._routes: list[tuple[str, str, Handler, bool]] = []
@@ -168,7 +171,7 @@ class RestApi:
         path = request.path[len(API_PREFIX) :] or "/"
         exchange = Exchange(request.method, path, template, dict(request.query), None, 0, None)
         self.exchanges.append(exchange)
-        headers: dict[str, str] | None = None
+        headers: dict[str, str] = {}
         try:
             body, files = await _read_body(request)
             exchange.request_json = body
@@ -187,6 +190,11 @@ class RestApi:
                 raise ApiError(404, Code.GENERAL, "404: Not Found")
             if auth and not request.headers.get("Authorization", "").startswith("Bot "):
                 raise ApiError(401, Code.GENERAL, "401: Unauthorized")
+            if template is not None:
+                limited, headers = self.limits.check(request.method, template, dict(request.match_info), path)
+                if limited is not None:
+                    headers = limited.headers
+                    raise _Faulted(429, limited.body)
             result = await handler(Call(request, body, files))
             if isinstance(result, Reply):
                 status, payload = result.status, result.body
@@ -198,8 +206,10 @@ class RestApi:
             status, payload = error.status, error.body()
         except _Faulted as faulted:
             status, payload = faulted.status, faulted.body
+        headers["Via"] = "1.1 google"
         exchange.status = status
         exchange.response_json = payload
+        exchange.response_headers = headers
         return json_response(status, payload, headers)
 
 

@@ -10,7 +10,17 @@ from . import permissions as perm
 from .errors import ApiError, Code, invalid_form, missing_permissions, not_found
 from .rest import Call, Reply, RestApi
 from .routes_common import RouteSet, limit_param, snowflake_or_none
-from .state import CHANNEL_CATEGORY, CHANNEL_TYPES, CHANNEL_VOICE, JSON, Guild, Member, Overwrite, iso
+from .state import (
+    CHANNEL_ANNOUNCEMENT,
+    CHANNEL_CATEGORY,
+    CHANNEL_TYPES,
+    CHANNEL_VOICE,
+    JSON,
+    Guild,
+    Member,
+    Overwrite,
+    iso,
+)
 from .validation import FormErrors, bad_length, max_length
 
 EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
@@ -139,8 +149,9 @@ class GuildRoutes(RouteSet):
         if creating or "name" in body:
             bad_length(errors, ("name",), body.get("name"), 1, 100)
         kind = body.get("type", 0 if creating else None)
-        if kind is not None and kind not in CHANNEL_TYPES:
-            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of {set(CHANNEL_TYPES)}.")
+        kinds = [k for k in CHANNEL_TYPES if k != CHANNEL_ANNOUNCEMENT or "NEWS" in guild.features]
+        if kind is not None and kind not in kinds:
+            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of {set(kinds)}.")
         max_length(errors, ("topic",), body.get("topic"), 1024)
         slowmode = body.get("rate_limit_per_user")
         if isinstance(slowmode, int) and not 0 <= slowmode <= 21600:
@@ -195,9 +206,9 @@ class GuildRoutes(RouteSet):
         return self.state.channel_payload(self.world.update_channel(guild, channel, body))
 
     async def delete_channel(self, call: Call) -> JSON:
-        """DELETE /channels/{channel_id}."""
+        """DELETE /channels/{channel_id} (Manage Threads for a thread)."""
         guild, channel = self.channel(call)
-        self.require(guild, perm.MANAGE_CHANNELS, channel)
+        self.require(guild, perm.MANAGE_THREADS if channel.is_thread else perm.MANAGE_CHANNELS, channel)
         self.world.delete_channel(guild, channel)
         return self.state.channel_payload(channel)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -11,10 +12,12 @@ from aiohttp import web
 
 from .driver import Driver
 from .gateway import Gateway
+from .ratelimits import RateLimits
 from .rest import API_PREFIX, Exchange, RestApi
 from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
 from .routes_messages import MessageRoutes
+from .routes_threads import ThreadRoutes
 from .state import JSON, SandboxConfig, SandboxState
 from .world import World
 
@@ -31,15 +34,20 @@ class Sandbox(Driver):
         nonce_window: float = 5 * 60.0,
         heartbeat_interval: float = 41.25,
         bot_token: str = "sandbox.bot.token",
+        clock: Callable[[], float] = time.time,
+        rate_limits: bool = False,
     ) -> None:
+        """`clock` (Unix seconds) times the nonce window and rate limits; `rate_limits` switches those on."""
         self.state = state or SandboxState()
-        self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window)
+        self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window, clock)
         self.gateway = Gateway(self.state, heartbeat_interval=heartbeat_interval)
         self.world = World(self.state, self.gateway)
-        self.api = RestApi()
+        self.rate_limits = RateLimits(clock, enabled=rate_limits)
+        self.api = RestApi(self.rate_limits)
         self.inject = self.api.inject
         GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url)
         MessageRoutes(self.state, self.world, self.config).register(self.api)
+        ThreadRoutes(self.state, self.world, self.config).register(self.api)
         InteractionRoutes(self.state, self.world, self.config).register(self.api)
         self.bot_token = bot_token
         self.host = "127.0.0.1"

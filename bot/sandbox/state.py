@@ -535,7 +535,11 @@ class SandboxState:
                 member_count=len(guild.members),
                 members=[self.member_payload(guild, m) for m in shown],
                 channels=[self.channel_payload(c) for c in guild.channels.values()],
-                threads=[self.thread_payload(t) for t in guild.threads.values()],
+                threads=[
+                    self.thread_payload(t)
+                    for t in guild.threads.values()
+                    if perm.channel_permissions(guild, t, self.bot_id) & perm.VIEW_CHANNEL
+                ],
                 presences=[],
                 voice_states=[],
                 stage_instances=[],

@@ -50,10 +50,12 @@ async def test_enforce_nonce_returns_the_first_message_within_the_window(harness
     assert again.id == first.id
     assert sum(name == "MESSAGE_CREATE" for name, _ in sb.dispatches) == created
     assert sb.exchanges[-1].request_json["enforce_nonce"] is True
+    numbered = await channel.send("Summit tomorrow!", nonce=4242)
+    assert numbered.id != first.id and (await channel.send("Summit tomorrow!", nonce=4242)).id == numbered.id
     clock_of(sb).advance(2)
     late = await channel.send("Summit tomorrow!", nonce="delivery-7")
     assert late.id != first.id
-    assert [m.content for m in sb.messages(harness.channel_id)].count("Summit tomorrow!") == 2
+    assert [m.content for m in sb.messages(harness.channel_id)].count("Summit tomorrow!") == 3
 
 
 @pytest.mark.sandbox(clock=ManualClock())

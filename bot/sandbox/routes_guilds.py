@@ -10,12 +10,15 @@ from . import permissions as perm
 from .errors import ApiError, Code, invalid_form, missing_permissions, not_found
 from .rest import Call, Reply, RestApi
 from .routes_common import RouteSet, limit_param, snowflake_or_none
+from .routes_threads import check_tags, thread_fields
 from .state import (
     CHANNEL_ANNOUNCEMENT,
     CHANNEL_CATEGORY,
+    CHANNEL_FORUM,
     CHANNEL_TYPES,
     CHANNEL_VOICE,
     JSON,
+    Channel,
     Guild,
     Member,
     Overwrite,
@@ -194,6 +197,8 @@ class GuildRoutes(RouteSet):
         """PATCH /channels/{channel_id} (Manage Channels in the channel)."""
         guild, channel = self.channel(call)
         body = call.json()
+        if channel.thread is not None:
+            return self._edit_thread(guild, channel, body)
         self.require(guild, perm.MANAGE_CHANNELS, channel)
         errors = FormErrors()
         self._check_channel_fields(guild, body, errors, creating=False)
@@ -204,6 +209,24 @@ class GuildRoutes(RouteSet):
         errors.raise_if_any()
         self._check_overwrites(guild, body.get("permission_overwrites"))
         return self.state.channel_payload(self.world.update_channel(guild, channel, body))
+
+    def _edit_thread(self, guild: Guild, thread: Channel, body: JSON) -> JSON:
+        """PATCH a thread: its owner renames, retags or archives it; others and locking need Manage Threads."""
+        info = thread.thread
+        assert info is not None
+        errors = thread_fields(body, creating=False)
+        parent = guild.channels.get(thread.parent_id or 0)
+        tags = body.get("applied_tags")
+        moderated = False
+        if tags is not None and parent is not None and parent.type == CHANNEL_FORUM:
+            moderated = check_tags(errors, parent, [str(t) for t in tags])
+        errors.raise_if_any()
+        owner_fields = {"name", "applied_tags", "auto_archive_duration", "archived"}
+        needs_manage = info.owner_id != self.state.bot_id or not set(body) <= owner_fields or moderated
+        self.require(guild, perm.MANAGE_THREADS if needs_manage else 0, thread)
+        if info.archived and body.get("archived") is not False:
+            raise ApiError(400, Code.THREAD_ARCHIVED, "Thread is archived")
+        return self.state.channel_payload(self.world.update_thread(guild, thread, body))
 
     async def delete_channel(self, call: Call) -> JSON:
         """DELETE /channels/{channel_id} (Manage Threads for a thread)."""

@@ -87,12 +87,22 @@ class MessageRoutes(RouteSet):
                 existing = self.state.messages.get(seen[0])
                 if existing is not None:
                     return self.state.message_payload(existing)
+        self._unarchive_to_send(guild, channel)
         message = Message(self.state.next_id(), channel.id, guild.id, self.state.bot_id)
         self.apply_message_body(message, body, call.files, creating=True)
         self.world.create_message(message)
         if nonce is not None:
             self.state.nonces[key] = (message.id, self.config.clock())
         return self.state.message_payload(message)
+
+    def _unarchive_to_send(self, guild: Guild, channel: Channel) -> None:
+        """A message unarchives its thread, unless the thread is locked and the bot may not Manage Threads."""
+        thread = channel.thread
+        if thread is None or not thread.archived:
+            return
+        if thread.locked and not self.bot_permissions(guild, channel) & perm.MANAGE_THREADS:
+            raise ApiError(400, Code.THREAD_ARCHIVED, "Thread is archived")
+        self.world.update_thread(guild, channel, {"archived": False})
 
     async def get_message(self, call: Call) -> JSON:
         """GET /channels/{channel_id}/messages/{message_id}."""

@@ -45,7 +45,7 @@ class ThreadRoutes(RouteSet):
         """A forum post (thread plus its first message), or a thread without a message in a text channel."""
         guild, parent = self._parent(call, _THREAD_PARENTS)
         body = call.json()
-        errors = _thread_fields(body)
+        errors = thread_fields(body)
         if parent.type == CHANNEL_FORUM:
             return self._forum_post(call, guild, parent, body, errors)
         public = CHANNEL_ANNOUNCEMENT_THREAD if parent.type == CHANNEL_ANNOUNCEMENT else CHANNEL_PUBLIC_THREAD
@@ -66,17 +66,12 @@ class ThreadRoutes(RouteSet):
         if not isinstance(message_body, dict):
             errors.add(("message",), "BASE_TYPE_REQUIRED", "This field is required")
         tags = [str(t) for t in body.get("applied_tags") or []]
-        if len(tags) > MAX_APPLIED_TAGS:
-            errors.add(("applied_tags",), "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_APPLIED_TAGS} or fewer in length.")
-        known = {str(tag["id"]): tag for tag in forum.available_tags}
-        for index, tag in enumerate(tags):
-            if tag not in known:
-                errors.add(("applied_tags", index), "FORUM_TAG_UNKNOWN", "Unknown tag")
+        moderated = check_tags(errors, forum, tags)
         errors.raise_if_any()
         assert isinstance(message_body, dict)
         needed = perm.SEND_MESSAGES | (perm.ATTACH_FILES if call.files else 0)
         self.require(guild, needed, forum)
-        if any(known[t]["moderated"] for t in tags) and not self.bot_permissions(guild, forum) & perm.MANAGE_THREADS:
+        if moderated and not self.bot_permissions(guild, forum) & perm.MANAGE_THREADS:
             raise missing_permissions()
         if forum.flags & CHANNEL_FLAG_REQUIRE_TAG and not tags:
             raise ApiError(400, Code.TAG_REQUIRED, "A tag is required to create a forum post in this channel")
@@ -98,7 +93,7 @@ class ThreadRoutes(RouteSet):
         if message is None or message.channel_id != parent.id or message.ephemeral:
             raise not_found(Code.UNKNOWN_MESSAGE, "Unknown Message")
         body = call.json()
-        errors = _thread_fields(body)
+        errors = thread_fields(body)
         errors.raise_if_any()
         self.require(guild, perm.CREATE_PUBLIC_THREADS, parent)
         if message.id in self.state.channels:
@@ -113,10 +108,22 @@ class ThreadRoutes(RouteSet):
         return payload
 
 
-def _thread_fields(body: JSON) -> FormErrors:
-    """Check the fields every thread start shares: name, auto-archive duration, slowmode."""
+def check_tags(errors: FormErrors, forum: Channel, tags: list[str]) -> bool:
+    """Record unknown or too many tags of a forum post; whether any of them is moderated."""
+    if len(tags) > MAX_APPLIED_TAGS:
+        errors.add(("applied_tags",), "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_APPLIED_TAGS} or fewer in length.")
+    known = {str(tag["id"]): tag for tag in forum.available_tags}
+    for index, tag in enumerate(tags):
+        if tag not in known:
+            errors.add(("applied_tags", index), "FORUM_TAG_UNKNOWN", "Unknown tag")
+    return any(known[t]["moderated"] for t in tags if t in known)
+
+
+def thread_fields(body: JSON, *, creating: bool = True) -> FormErrors:
+    """Check the fields every thread start or edit shares: name, auto-archive duration, slowmode."""
     errors = FormErrors()
-    bad_length(errors, ("name",), body.get("name"), 1, 100)
+    if creating or body.get("name") is not None:
+        bad_length(errors, ("name",), body.get("name"), 1, 100)
     duration = body.get("auto_archive_duration")
     if duration is not None and duration not in ARCHIVE_DURATIONS:
         errors.add(("auto_archive_duration",), "BASE_TYPE_CHOICES", f"Value must be one of {set(ARCHIVE_DURATIONS)}.")

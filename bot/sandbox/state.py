@@ -116,9 +116,12 @@ class ThreadInfo:
 
     owner_id: int
     members: set[int] = field(default_factory=set)
+    archived: bool = False
+    locked: bool = False
     invitable: bool = True
     auto_archive_duration: int = 1440
     created: str = field(default_factory=now_iso)
+    archive_timestamp: str = field(default_factory=now_iso)
     applied_tags: list[int] = field(default_factory=list)
     message_count: int = 0
     total_message_sent: int = 0
@@ -444,10 +447,10 @@ class SandboxState:
             "member_count": min(len(thread.members), 50),
             "total_message_sent": thread.total_message_sent,
             "thread_metadata": {
-                "archived": False,
-                "archive_timestamp": thread.created,
+                "archived": thread.archived,
+                "archive_timestamp": thread.archive_timestamp,
                 "auto_archive_duration": thread.auto_archive_duration,
-                "locked": False,
+                "locked": thread.locked,
                 "create_timestamp": thread.created,
             },
         }
@@ -538,7 +541,9 @@ class SandboxState:
                 threads=[
                     self.thread_payload(t)
                     for t in guild.threads.values()
-                    if perm.channel_permissions(guild, t, self.bot_id) & perm.VIEW_CHANNEL
+                    if t.thread is not None
+                    and not t.thread.archived
+                    and perm.channel_permissions(guild, t, self.bot_id) & perm.VIEW_CHANNEL
                 ],
                 presences=[],
                 voice_states=[],

@@ -25,6 +25,7 @@ from .state import (
     SandboxState,
     ThreadInfo,
     User,
+    now_iso,
 )
 
 
@@ -281,6 +282,26 @@ class World:
         if source is not None and source.channel_id == parent.id:
             source.flags |= FLAG_HAS_THREAD
             self.message_updated(source)
+        return thread
+
+    def update_thread(self, guild: Guild, thread: Channel, fields: JSON) -> Channel:
+        """Edit a thread (name, tags, archiving, slowmode) and dispatch THREAD_UPDATE."""
+        info = thread.thread
+        assert info is not None
+        if fields.get("name") is not None:
+            thread.name = str(fields["name"])
+        if fields.get("applied_tags") is not None:
+            info.applied_tags = [int(t) for t in fields["applied_tags"]]
+        if fields.get("auto_archive_duration") is not None:
+            info.auto_archive_duration = int(fields["auto_archive_duration"])
+        if fields.get("rate_limit_per_user") is not None:
+            thread.rate_limit_per_user = int(fields["rate_limit_per_user"])
+        if fields.get("locked") is not None:
+            info.locked = bool(fields["locked"])
+        if fields.get("archived") is not None and bool(fields["archived"]) != info.archived:
+            info.archived = bool(fields["archived"])
+            info.archive_timestamp = now_iso()
+        self._dispatch("THREAD_UPDATE", self.state.thread_payload(thread), guild.id)
         return thread
 
     def delete_channel(self, guild: Guild, channel: Channel) -> None:

@@ -209,3 +209,33 @@ async def test_crossposting(harness: Harness) -> None:
     sb.set_overwrite(news.id, sb.bot_role(harness.guild.id).id)
     await foreign.publish()
     assert sb.state.messages[theirs.id].flags & FLAG_CROSSPOSTED
+
+
+async def test_editing_archiving_and_locking_threads(harness: Harness) -> None:
+    sb = harness.sandbox
+    bot_role = sb.bot_role(harness.guild.id).id
+    channel = await text_channel(harness, harness.channel_id)
+    thread = await (await channel.send("Minutes")).create_thread(name="Minutes")
+    renamed = await thread.edit(name="Minutes of May", archived=True)
+    assert renamed.name == "Minutes of May" and renamed.archived
+    assert any(name == "THREAD_UPDATE" for name, _ in sb.dispatches)
+    with pytest.raises(discord.HTTPException) as archived:
+        await renamed.edit(name="Again")
+    assert archived.value.code == 50083
+    await renamed.send("Reopening")
+    assert not sb.state.channels[thread.id].thread.archived  # type: ignore[union-attr]
+    locked = await renamed.edit(archived=True, locked=True)
+    sb.set_overwrite(channel.id, bot_role, deny=MANAGE_THREADS)
+    with pytest.raises(discord.HTTPException) as closed:
+        await locked.send("Nope")
+    assert closed.value.code == 50083
+    with pytest.raises(discord.Forbidden):
+        await locked.edit(archived=False, locked=False)
+    sb.set_overwrite(channel.id, bot_role)
+    await locked.send("Moderators may")
+    forum = await forum_channel(harness, sb.create_forum(harness.guild.id, "Posts", ["news", "events"]).id)
+    post = await forum.create_thread(name="Post", content="x")
+    events = forum.get_tag(sb.tag_ids(forum.id)["events"])
+    assert events is not None
+    retagged = await post.thread.edit(applied_tags=[events])
+    assert retagged.applied_tags == [events]

@@ -48,7 +48,7 @@ class _Window:
 
 @dataclass
 class RateLimits:
-    """The switch, the limits and the counters; `clock` gives Unix seconds."""
+    """The switch, the limits and the counters; `clock` gives Unix seconds (the sandbox's clock)."""
 
     clock: Callable[[], float]
     enabled: bool = False

@@ -83,7 +83,7 @@ class MessageRoutes(RouteSet):
         key = (channel.id, self.state.bot_id, str(nonce))
         if nonce is not None and body.get("enforce_nonce"):
             seen = self.state.nonces.get(key)
-            if seen is not None and self.config.clock() - seen[1] <= self.config.nonce_window:
+            if seen is not None and self.config.seconds() - seen[1] <= self.config.nonce_window:
                 existing = self.state.messages.get(seen[0])
                 if existing is not None:
                     return self.state.message_payload(existing)
@@ -92,7 +92,7 @@ class MessageRoutes(RouteSet):
         self.apply_message_body(message, body, call.files, creating=True)
         self.world.create_message(message)
         if nonce is not None:
-            self.state.nonces[key] = (message.id, self.config.clock())
+            self.state.nonces[key] = (message.id, self.config.seconds())
         return self.state.message_payload(message)
 
     def _unarchive_to_send(self, guild: Guild, channel: Channel) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -18,7 +17,7 @@ from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
 from .routes_messages import MessageRoutes
 from .routes_threads import ThreadRoutes
-from .state import JSON, SandboxConfig, SandboxState
+from .state import JSON, Clock, SandboxConfig, SandboxState
 from .world import World
 
 
@@ -34,15 +33,18 @@ class Sandbox(Driver):
         nonce_window: float = 5 * 60.0,
         heartbeat_interval: float = 41.25,
         bot_token: str = "sandbox.bot.token",
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
         rate_limits: bool = False,
     ) -> None:
-        """`clock` (Unix seconds) times the nonce window and rate limits; `rate_limits` switches those on."""
+        """`clock` (the bot's, or any with `now()`) times the nonce window and rate limits; `rate_limits` switches those on.
+
+        With a fake clock and rate limits on, the test moves the clock: discord.py waits out a 429 in real time.
+        """
         self.state = state or SandboxState()
         self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window, clock)
         self.gateway = Gateway(self.state, heartbeat_interval=heartbeat_interval)
         self.world = World(self.state, self.gateway)
-        self.rate_limits = RateLimits(clock, enabled=rate_limits)
+        self.rate_limits = RateLimits(self.config.seconds, enabled=rate_limits)
         self.api = RestApi(self.rate_limits)
         self.inject = self.api.inject
         GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url)

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from . import permissions as perm
 
@@ -704,14 +704,27 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+class Clock(Protocol):
+    """The shape of the bot's clock (`bot.clock`), which the sandbox may share without importing it."""
+
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
 @dataclass
 class SandboxConfig:
     """Timing rules: interaction deadline, interaction token lifetime, nonce window (seconds), and the clock.
 
-    The clock (Unix seconds) times the nonce window, so tests move it instead of sleeping.
+    The clock times the nonce window and the rate limits, so tests move it instead of sleeping;
+    without one the sandbox reads the real time.
     """
 
     interaction_deadline: float = 3.0
     token_lifetime: float = 15 * 60.0
     nonce_window: float = 5 * 60.0
-    clock: Callable[[], float] = time.time
+    clock: Clock | None = None
+
+    def seconds(self) -> float:
+        """The clock's time in Unix seconds."""
+        return self.clock.now().timestamp() if self.clock is not None else time.time()

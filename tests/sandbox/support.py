@@ -169,20 +169,6 @@ def build_bot() -> SandboxBot:
     return bot
 
 
-class ManualClock:
-    """Unix seconds that move only when a test says so."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += seconds
-
-
 @dataclass
 class Harness:
     """A sandbox, a connected bot, a guild and a member."""

@@ -11,8 +11,7 @@ import discord
 import pytest
 
 from bot.clock import FakeClock
-from bot.sandbox import Sandbox
-from bot.sandbox.ratelimits import Bucket
+from bot.sandbox import Bucket, Sandbox
 from tests.sandbox.support import Harness
 
 pytestmark = pytest.mark.asyncio

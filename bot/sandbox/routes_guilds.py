@@ -12,6 +12,7 @@ from .rest import Call, Reply, RestApi
 from .routes_common import RouteSet, limit_param, snowflake_or_none
 from .routes_threads import check_tags, thread_fields
 from .state import (
+    ARCHIVE_DURATIONS,
     CHANNEL_ANNOUNCEMENT,
     CHANNEL_CATEGORY,
     CHANNEL_FORUM,
@@ -26,6 +27,7 @@ from .state import (
 )
 from .validation import FormErrors, bad_length, max_length
 
+MAX_FORUM_TAGS = 20
 EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
 _EVENT_TRANSITIONS = {EVENT_SCHEDULED: {EVENT_ACTIVE, EVENT_CANCELED}, EVENT_ACTIVE: {EVENT_COMPLETED}}
 
@@ -159,6 +161,19 @@ class GuildRoutes(RouteSet):
         slowmode = body.get("rate_limit_per_user")
         if isinstance(slowmode, int) and not 0 <= slowmode <= 21600:
             errors.add(("rate_limit_per_user",), "NUMBER_TYPE_MAX", "int value should be less than or equal to 21600.")
+        tags = body.get("available_tags")
+        if isinstance(tags, list):
+            max_length(errors, ("available_tags",), tags, MAX_FORUM_TAGS)
+            for index, tag in enumerate(tags):
+                name = tag.get("name") if isinstance(tag, dict) else None
+                bad_length(errors, ("available_tags", index, "name"), name, 0, 20)
+        duration = body.get("default_auto_archive_duration")
+        if duration is not None and duration not in ARCHIVE_DURATIONS:
+            errors.add(
+                ("default_auto_archive_duration",),
+                "BASE_TYPE_CHOICES",
+                f"Value must be one of {set(ARCHIVE_DURATIONS)}.",
+            )
         parent_id = snowflake_or_none(body.get("parent_id"))
         if parent_id is not None:
             parent = guild.channels.get(parent_id)

@@ -111,6 +111,12 @@ async def test_discord_py_creates_and_edits_forums(harness: Harness) -> None:
     edited = await forum.edit(available_tags=tags, require_tag=True)
     assert [t.name for t in edited.available_tags] == ["taiwan", "romania"]
     assert edited.available_tags[0].id == forum.available_tags[0].id and edited.flags.require_tag
+    with pytest.raises(discord.HTTPException) as too_many:
+        await forum.edit(available_tags=[discord.ForumTag(name=f"tag {i}") for i in range(21)])
+    assert too_many.value.code == 50035
+    with pytest.raises(discord.HTTPException) as too_long:
+        await guild.create_forum("Long tags", available_tags=[discord.ForumTag(name="x" * 21)])
+    assert too_long.value.code == 50035
 
 
 async def test_text_channel_threads_from_a_message_and_without_one(harness: Harness) -> None:

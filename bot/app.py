@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.directory.proposals import ProposalService
 from bot.directory.service import DirectoryService
 from bot.guilds.settings import GuildSettingsService
 from db.migrate import upgrade
@@ -24,19 +25,23 @@ class App:
     clock: Clock
     directory: DirectoryService
     guild_settings: GuildSettingsService
+    proposals: ProposalService
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Clock | None = None) -> App:
         """Wire the services to one engine and one clock (nothing is opened yet)."""
         engine = create_engine(settings.resolved_database_url)
         sessions = create_session_factory(engine)
+        clock = clock or SystemClock()
+        directory = DirectoryService(sessions)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            clock=clock or SystemClock(),
-            directory=DirectoryService(sessions),
+            clock=clock,
+            directory=directory,
             guild_settings=GuildSettingsService(sessions),
+            proposals=ProposalService(sessions, directory, clock),
         )
 
     async def start(self) -> None:

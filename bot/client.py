@@ -20,6 +20,7 @@ from bot.errors import log_incident
 from bot.errors.reporting import BotTree
 from bot.i18n.translator import BotTranslator
 from bot.scheduling import create_scheduler
+from bot.ui.base import answer_unclaimed
 from db.repositories import get_state, set_state
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class CodeForAllBot(commands.Bot):
         await self.tree.set_translator(BotTranslator())
         for extension in discover_cogs():
             await self.load_extension(extension)
+        self.add_listener(answer_unclaimed, "on_interaction")
         self.scheduler.start()
         await self.sync_commands_if_changed()
         # The directory indexes are long-lived: keep them out of the cyclic collector's full passes.

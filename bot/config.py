@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
     dev_guild_id: int | None = Field(default=None, gt=0)
+    home_guild_id: int | None = Field(default=None, gt=0)
+    form_timeout: float = Field(default=900.0, gt=0, le=86400)
     log_level: str = "INFO"
     seed_file: Path = DEFAULT_SEED_FILE
     sandbox_port: int = Field(default=0, ge=0, le=65535)

@@ -14,10 +14,11 @@ from discord.ext import commands
 from bot.directory import formats as directory_io
 from bot.directory.service import STATUSES, TIERS, DirectoryService
 from bot.errors import UserError
-from bot.i18n import N_, Localeish, number, t
+from bot.i18n import N_, number, t
 from bot.text import truncate
 from bot.types import Interaction
-from bot.ui.checks import organiser_only
+from bot.ui.checks import home_organiser_only, organiser_only, require_directory_right, require_home_organiser
+from bot.ui.confirm import Choice, Decision
 from bot.ui.directory import (
     chapter_embed,
     chapters_listing,
@@ -28,7 +29,7 @@ from bot.ui.directory import (
     project_embed,
     projects_listing,
 )
-from bot.ui.forms import Form, FormField
+from bot.ui.editing import chapter_form, project_form, proposal_embed, proposals_embed
 from bot.ui.pages import PageButton, encode_args, page_view, register_source
 from bot.ui.transformers import Chapter, Project
 
@@ -57,82 +58,6 @@ async def _topic_choices(interaction: Interaction, current: str) -> list[app_com
 
 def _actor(interaction: Interaction) -> dict[str, Any]:
     return {"actor_id": interaction.user.id, "actor_name": str(interaction.user)}
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-NAME = FormField("name", N_("Name"), 200, required=True)
-DESCRIPTION = FormField("description", N_("Description"), 4000, paragraph=True)
-WEBSITE = FormField("website", N_("Website"), 500)
-ALIASES = FormField("aliases", N_("Other names (comma separated)"), 500)
-FEED = FormField("feed_url", N_("Blog feed (RSS/Atom URL)"), 500)
-TOPICS = FormField("topics", N_("Topics (comma separated)"), 300)
-CODE = FormField("code_url", N_("Source code URL"), 500)
-
-
-def chapter_form(directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> Form:
-    """Organisers type a chapter's texts; structured fields come from the command's options."""
-    chapter = directory.chapters.get(key) if key else None
-    title = t(locale, "Edit {name}", name=chapter.name) if chapter else t(locale, "New chapter")
-    fields = [
-        (NAME, chapter.name if chapter else None),
-        (ALIASES, ", ".join(chapter.aliases) if chapter else None),
-        (WEBSITE, chapter.website if chapter else None),
-        (FEED, chapter.feed_url if chapter else None),
-        (DESCRIPTION, chapter.description if chapter else None),
-    ]
-
-    async def save(interaction: Interaction, typed: dict[str, str]) -> None:
-        values: dict[str, Any] = {
-            "name": typed["name"],
-            "aliases": _split(typed["aliases"]),
-            "website": typed["website"] or None,
-            "feed_url": typed["feed_url"] or None,
-            "description": typed["description"] or None,
-            **extra,
-        }
-        if key is None:
-            values["key"] = directory_io.slugify(typed["name"])
-        saved = await directory.edit_chapter(key, values, **_actor(interaction))
-        embed = chapter_embed(saved, directory.chapter_projects(saved.key), interaction.locale)
-        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
-
-    return Form(title, fields, locale, save)
-
-
-def project_form(directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> Form:
-    """Organisers type a project's texts."""
-    project = directory.projects.get(key) if key else None
-    title = t(locale, "Edit {name}", name=project.name) if project else t(locale, "New project")
-    fields = [
-        (NAME, project.name if project else None),
-        (DESCRIPTION, project.description if project else None),
-        (TOPICS, ", ".join(project.topics) if project else None),
-        (WEBSITE, project.links.get("website") if project else None),
-        (CODE, project.code_url if project else None),
-    ]
-
-    async def save(interaction: Interaction, typed: dict[str, str]) -> None:
-        links = {name: url for name, url in (project.links if project else {}).items() if name != "website"}
-        if typed["website"]:
-            links["website"] = typed["website"]
-        values: dict[str, Any] = {
-            "name": typed["name"],
-            "description": typed["description"] or None,
-            "topics": _split(typed["topics"]),
-            "links": links,
-            "code_url": typed["code_url"] or None,
-            **extra,
-        }
-        if key is None:
-            values["key"] = f"{values['chapter']}/{directory_io.slugify(typed['name'])}"
-        saved = await directory.edit_project(key, values, **_actor(interaction))
-        embed = project_embed(saved, directory.chapters.get(saved.chapter_key or ""), interaction.locale)
-        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
-
-    return Form(title, fields, locale, save)
 
 
 class Directory(commands.Cog):
@@ -236,7 +161,8 @@ class Directory(commands.Cog):
             "country": country.upper() if country else None,
             "city": city,
         }
-        await interaction.response.send_modal(chapter_form(self.directory, None, extra, interaction.locale))
+        right = await require_directory_right(interaction)
+        await interaction.response.send_modal(chapter_form(interaction, right, None, extra))
 
     @manage.command(name="edit-chapter", description="Edit a chapter (organisers)")
     @app_commands.choices(tier=TIER_CHOICES, region=REGION_CHOICES)
@@ -255,7 +181,8 @@ class Directory(commands.Cog):
         extra = {k: v for k, v in {"tier": tier, "region": region, "city": city}.items() if v}
         if country:
             extra["country"] = country.upper()
-        await interaction.response.send_modal(chapter_form(self.directory, found.key, extra, interaction.locale))
+        right = await require_directory_right(interaction)
+        await interaction.response.send_modal(chapter_form(interaction, right, found.key, extra))
 
     @manage.command(name="add-project", description="Add a project to a chapter (organisers)")
     @app_commands.choices(status=STATUS_CHOICES)
@@ -268,8 +195,9 @@ class Directory(commands.Cog):
     ) -> None:
         """Open the project form."""
         found = chapter
+        right = await require_directory_right(interaction)
         await interaction.response.send_modal(
-            project_form(self.directory, None, {"chapter": found.key, "status": status}, interaction.locale)
+            project_form(interaction, right, None, {"chapter": found.key, "status": status})
         )
 
     @manage.command(name="edit-project", description="Edit a project (organisers)")
@@ -284,7 +212,8 @@ class Directory(commands.Cog):
         """Open the project form, prefilled."""
         found = project
         extra = {"status": status} if status else {}
-        await interaction.response.send_modal(project_form(self.directory, found.key, extra, interaction.locale))
+        right = await require_directory_right(interaction)
+        await interaction.response.send_modal(project_form(interaction, right, found.key, extra))
 
     @manage.command(name="history", description="Who changed a chapter or project, and when")
     async def history(
@@ -304,9 +233,102 @@ class Directory(commands.Cog):
             raise UserError(N_("Give either a chapter or a project."))
         await interaction.response.send_message(embed=history_embed(title, changes, interaction.locale), ephemeral=True)
 
-    @manage.command(name="import", description="Import chapters and projects from a file (organisers)")
+    @manage.command(name="remove", description="Remove a chapter or a project (home server's organisers)")
+    @home_organiser_only()
+    async def remove(
+        self,
+        interaction: Interaction,
+        chapter: Chapter | None = None,
+        project: Project | None = None,
+    ) -> None:
+        """Preview what goes, then remove it on Confirm; the history keeps the last values."""
+        locale = interaction.locale
+        if chapter is not None and project is None:
+            found_chapter = chapter
+            projects = self.directory.chapter_projects(found_chapter.key)
+            embed = chapter_embed(found_chapter, projects, locale)
+            preview = t(
+                locale,
+                "Remove the chapter **{name}** from the directory, with its projects ({count})? "
+                "The history keeps their last values.",
+                name=found_chapter.name,
+                count=number(locale, len(projects)),
+            )
+
+            async def act(pressed: Interaction) -> str:
+                removed = await self.directory.remove_chapter(found_chapter.key, **_actor(pressed))
+                return t(
+                    pressed.locale,
+                    "Removed the chapter {name} and its projects ({count}).",
+                    name=found_chapter.name,
+                    count=number(pressed.locale, removed),
+                )
+
+        elif project is not None and chapter is None:
+            found = project
+            embed = project_embed(found, self.directory.chapters.get(found.chapter_key or ""), locale)
+            preview = t(
+                locale,
+                "Remove the project **{name}** from the directory? The history keeps its last values.",
+                name=found.name,
+            )
+
+            async def act(pressed: Interaction) -> str:
+                await self.directory.remove_project(found.key, **_actor(pressed))
+                return t(pressed.locale, "Removed the project {name}.", name=found.name)
+
+        else:
+            raise UserError(N_("Give either a chapter or a project."))
+
+        async def cancel(pressed: Interaction) -> str:
+            return t(pressed.locale, "Nothing was removed.")
+
+        choices = [
+            Choice(N_("Remove"), discord.ButtonStyle.danger, act),
+            Choice(N_("Cancel"), discord.ButtonStyle.secondary, cancel),
+        ]
+        view = Decision(interaction, choices, authorise=require_home_organiser)
+        await interaction.response.send_message(preview, embed=embed, view=view, ephemeral=True)
+
+    @manage.command(
+        name="proposals", description="Directory changes proposed from other servers (home server's organisers)"
+    )
+    @home_organiser_only()
+    async def proposals(self, interaction: Interaction) -> None:
+        """List the proposals waiting for a decision."""
+        pending = await self.bot.app.proposals.pending()
+        await interaction.response.send_message(embed=proposals_embed(pending, interaction.locale), ephemeral=True)
+
+    @manage.command(name="review", description="Approve or reject a proposed change (home server's organisers)")
+    @app_commands.describe(proposal="The proposal's number, from /directory proposals")
+    @home_organiser_only()
+    async def review(self, interaction: Interaction, proposal: app_commands.Range[int, 1]) -> None:
+        """Show a proposal's changes with Approve and Reject."""
+        proposals = self.bot.app.proposals
+        found = await proposals.get(proposal)
+        if found.status != "pending":
+            raise UserError(N_("Proposal #{number} is already {status}."), number=found.id, status=found.status)
+
+        async def approve(pressed: Interaction) -> str:
+            saved = await proposals.approve(found.id, **_actor(pressed))
+            return t(pressed.locale, "Approved proposal #{number}: {name} is saved.", number=found.id, name=saved.name)
+
+        async def reject(pressed: Interaction) -> str:
+            await proposals.reject(found.id, **_actor(pressed))
+            return t(pressed.locale, "Rejected proposal #{number}; nothing changed.", number=found.id)
+
+        choices = [
+            Choice(N_("Approve"), discord.ButtonStyle.success, approve),
+            Choice(N_("Reject"), discord.ButtonStyle.danger, reject),
+        ]
+        view = Decision(interaction, choices, authorise=require_home_organiser)
+        await interaction.response.send_message(
+            embed=proposal_embed(found, interaction.locale), view=view, ephemeral=True
+        )
+
+    @manage.command(name="import", description="Import chapters and projects from a file (home server's organisers)")
     @app_commands.describe(file="Our YAML, brigade-information organizations.json, or a project index JSON")
-    @organiser_only()
+    @home_organiser_only()
     async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
         """Parse and upsert an uploaded file, reporting skipped records."""
         if file.size > MAX_IMPORT_BYTES:

@@ -28,12 +28,14 @@ from bot.directory.index import Entry, SearchIndex, normalise
 from bot.errors import NotFound, UserError
 from bot.i18n import N_
 from bot.lazy import LazyMap
+from bot.text import truncate
 from db.models import ChangeRecord, Chapter, Project, Summit
 
 log = logging.getLogger(__name__)
 
 TIERS = ("governing", "affiliate", "member", "alumni")
 STATUSES = ("active", "completed", "archived", "idea")
+RowT = TypeVar("RowT", Chapter, Project)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ class ChapterInfo:
     latitude: float | None
     longitude: float | None
     active: bool
+    version: int = 1
 
     def localised_name(self, locale: str) -> str | None:
         """The chapter's name in `locale` (or its language) when the data has one."""
@@ -87,6 +90,7 @@ class ProjectInfo:
     status: str
     links: Mapping[str, str]
     code_url: str | None
+    version: int = 1
 
     def localised_name(self, locale: str) -> str:
         """The project's name in `locale` when the data has one, else its name."""
@@ -370,55 +374,119 @@ class DirectoryService:
         return report
 
     async def edit_chapter(
-        self, key: str | None, values: Mapping[str, Any], *, actor_id: int | None, actor_name: str
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        *,
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None = None,
+        shown: Mapping[str, Any] | None = None,
     ) -> ChapterInfo:
-        """Create (key None) or change one chapter; values are validated like an import."""
-        record = directory_io.validate_chapter({**self._current_chapter_values(key), **values})
+        """Create (key None) or change one chapter; values are validated like an import.
+
+        With `shown` (what the form showed when it was opened at row `version`), only the fields typed
+        differently are applied, and one that someone else changed meanwhile raises `Conflict`.
+        """
         report = ImportReport()
         async with self._sessions.begin() as session:
             writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
             await writer.prepare()
+            row = _existing(writer.chapters, key, N_("chapter"))
+            current = _current_values(_chapter_info(row)) if row else {}
+            changes = _changes(values, shown, current, version, row.version if row else None)
+            record = directory_io.validate_chapter({**current, **changes})
             if key is None and record["key"] in writer.chapters:
                 raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
+            self._refuse_taken_chapter_names(key, record, current)
             writer.upsert_chapter(record, match_by_name=False)
         await self._reload()
         return self.chapters[record["key"]]
 
     async def edit_project(
-        self, key: str | None, values: Mapping[str, Any], *, actor_id: int | None, actor_name: str
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        *,
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None = None,
+        shown: Mapping[str, Any] | None = None,
     ) -> ProjectInfo:
-        """Create (key None) or change one project."""
-        current = self._current_project_values(key)
-        record = directory_io.validate_project({**current, **values})
+        """Create (key None) or change one project, versioned like `edit_chapter`."""
         report = ImportReport()
         async with self._sessions.begin() as session:
             writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
             await writer.prepare()
+            row = _existing(writer.projects, key, N_("project"))
+            current: dict[str, Any] = {}
+            if row is not None:
+                current = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
+                current["chapter"] = current.pop("chapter_key")
+            changes = _changes(values, shown, current, version, row.version if row else None)
+            record = directory_io.validate_project({**current, **changes})
             if key is None and record["key"] in writer.projects:
                 raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
+            if key is None or "name" in changes:
+                self._refuse_taken_project_name(key, record)
             writer.upsert_project(0, record)
         if report.issues:
             raise UserError(report.issues[0].reason)
         await self._reload()
         return self.projects[record["key"]]
 
-    def _current_chapter_values(self, key: str | None) -> dict[str, Any]:
-        if key is None:
-            return {}
-        chapter = self.chapters.get(key)
-        if chapter is None:
-            raise NotFound(N_("chapter"), key)
-        return _plain({name: getattr(chapter, name) for name in ChapterInfo.__slots__})
+    async def remove_chapter(self, key: str, *, actor_id: int | None, actor_name: str) -> int:
+        """Delete a chapter and its projects, keeping their last values in the history; the projects removed."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(Chapter).where(Chapter.key == key).options(selectinload(Chapter.projects))
+            )
+            if row is None:
+                raise NotFound(N_("chapter"), key)
+            for project in row.projects:
+                info = _current_values(_project_info(project, key))
+                session.add(_removal("project", project.key, info, actor_id, actor_name))
+                await session.delete(project)
+            session.add(_removal("chapter", key, _current_values(_chapter_info(row)), actor_id, actor_name))
+            removed = len(row.projects)
+            await session.delete(row)
+        await self._reload()
+        return removed
 
-    def _current_project_values(self, key: str | None) -> dict[str, Any]:
-        if key is None:
-            return {}
-        project = self.projects.get(key)
-        if project is None:
-            raise NotFound(N_("project"), key)
-        values = _plain({name: getattr(project, name) for name in ProjectInfo.__slots__})
-        values["chapter"] = values.pop("chapter_key")
-        return values
+    async def remove_project(self, key: str, *, actor_id: int | None, actor_name: str) -> None:
+        """Delete a project, keeping its last values in the history."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(select(Project).where(Project.key == key).options(selectinload(Project.chapter)))
+            if row is None:
+                raise NotFound(N_("project"), key)
+            info = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
+            session.add(_removal("project", key, info, actor_id, actor_name))
+            await session.delete(row)
+        await self._reload()
+
+    def _refuse_taken_chapter_names(
+        self, key: str | None, record: Mapping[str, Any], current: Mapping[str, Any]
+    ) -> None:
+        """A new name or alias must not already name another chapter."""
+        names = [record["name"]] if normalise(record["name"]) != normalise(current.get("name") or "") else []
+        names += [a for a in record.get("aliases") or () if a not in (current.get("aliases") or ())]
+        for name in names:
+            other = self._chapter_index.exact(name)
+            if other is not None and other != key and other in self.chapters:
+                raise UserError(
+                    N_("“{name}” already names the chapter {chapter}: edit that one instead."),
+                    name=name,
+                    chapter=self.chapters[other].name,
+                )
+
+    def _refuse_taken_project_name(self, key: str | None, record: Mapping[str, Any]) -> None:
+        """A chapter has one project of a name."""
+        wanted = normalise(record["name"])
+        for other in self.chapter_projects(record.get("chapter") or ""):
+            if other.key != key and normalise(other.name) == wanted:
+                raise UserError(
+                    N_("The chapter already has the project {project}: edit that one instead."), project=other.name
+                )
 
     def _resolve(self, index: SearchIndex, query: str) -> str | None:
         if not normalise(query):
@@ -528,6 +596,8 @@ class _Writer:
             self.report.created += 1
         elif changes:
             self.report.updated += 1
+            if isinstance(row, Chapter | Project):
+                row.version = (row.version or 1) + 1
         else:
             self.report.unchanged += 1
             return
@@ -541,6 +611,83 @@ class _Writer:
                 changes=changes,
             )
         )
+
+
+class Conflict(UserError):
+    """A field the organiser changed was changed by someone else since their form opened."""
+
+
+def _existing(rows: Mapping[str, RowT], key: str | None, what: str) -> RowT | None:
+    if key is None:
+        return None
+    row = rows.get(key)
+    if row is None:
+        raise NotFound(what, key)
+    return row
+
+
+def _current_values(info: ChapterInfo | ProjectInfo) -> dict[str, Any]:
+    return _plain({name: getattr(info, name) for name in type(info).__slots__ if name != "version"})
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_comparable(v) for v in value] or None
+    if isinstance(value, Mapping):
+        return {k: _comparable(v) for k, v in value.items()} or None
+    return value if value != "" else None
+
+
+def _changes(
+    values: Mapping[str, Any],
+    shown: Mapping[str, Any] | None,
+    current: Mapping[str, Any],
+    version: int | None,
+    row_version: int | None,
+) -> dict[str, Any]:
+    """The fields typed differently from what the form showed; Conflict if one changed meanwhile."""
+    if shown is None:
+        return dict(values)
+    changes = {
+        name: value
+        for name, value in values.items()
+        if name not in shown or _comparable(shown[name]) != _comparable(value)
+    }
+    if version is None or row_version is None or version == row_version:
+        return changes
+    meanwhile = [
+        name
+        for name, value in changes.items()
+        if name in shown
+        and _comparable(current.get(name)) != _comparable(shown[name])
+        and _comparable(current.get(name)) != _comparable(value)
+    ]
+    if meanwhile:
+        now = "; ".join(f"{name}: “{truncate(_text(current.get(name)), 300)}”" for name in meanwhile)
+        raise Conflict(
+            N_(
+                "Someone changed {name} meanwhile, so nothing was saved. It now reads: {current}. "
+                "Open the form again to edit the current text."
+            ),
+            name=current.get("name") or "",
+            current=truncate(now, 1500),
+        )
+    return changes
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def _removal(entity: str, key: str, values: Mapping[str, Any], actor_id: int | None, actor_name: str) -> ChangeRecord:
+    changes = {name: [value, None] for name, value in values.items() if _comparable(value) is not None}
+    return ChangeRecord(
+        entity=entity, entity_key=key, action="remove", actor_id=actor_id, actor_name=actor_name, changes=changes
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -613,6 +760,7 @@ def _chapter_info(row: Chapter) -> ChapterInfo:
         latitude=row.latitude,
         longitude=row.longitude,
         active=row.active,
+        version=row.version,
     )
 
 
@@ -628,6 +776,7 @@ def _project_info(row: Project, chapter_key: str | None) -> ProjectInfo:
         status=row.status,
         links=dict(row.links or {}),
         code_url=row.code_url,
+        version=row.version,
     )
 
 

@@ -12,7 +12,7 @@ from bot.errors import UserError, log_incident
 from bot.i18n import Localeish, t
 from bot.text import truncate
 from bot.types import Interaction
-from bot.ui.checks import NotOrganiser
+from bot.ui.checks import Refused
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot  # noqa: F401  (the tree's client type, quoted below)
@@ -43,8 +43,8 @@ def explain(error: Exception, locale: Localeish) -> str | None:
         return t(locale, "“{value}” is not a valid value here.", value=truncate(str(error.value), 100))
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return t(locale, "This command has just changed: please try it again in a minute.")
-    if isinstance(error, NotOrganiser):
-        return t(locale, NotOrganiser.MESSAGE)
+    if isinstance(error, Refused):
+        return t(locale, error.message)
     if isinstance(error, app_commands.CheckFailure):
         return t(locale, "You are not allowed to use this command.")
     return None

@@ -21,10 +21,11 @@ PARTNER = "partner"
 ORGANISERS = "organisers"
 BOT = "bot"
 
+# Overwrites grant only what privacy needs; talking, connecting and the rest come from the guild's own roles.
 READ = frozenset({"view_channel", "read_message_history"})
-TALK = READ | {"send_messages", "embed_links", "attach_files", "add_reactions"}
-VOICE = frozenset({"view_channel", "connect", "speak"})
-BOT_NEEDS = frozenset({"view_channel", "send_messages", "embed_links", "read_message_history"})
+POST = READ | {"send_messages"}
+VOICE = frozenset({"view_channel"})
+BOT_NEEDS = POST | {"embed_links"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +121,19 @@ def plan_partner(
         raise UserError(N_("A partner name can have at most {limit} characters."), limit=NAME_LIMIT)
     staff = (ORGANISERS,) if has_organiser_role else ()
     channels = []
+    no_posting = frozenset({"send_messages"})
     for item in template:
-        partner_allow = VOICE if item.kind == "voice" else (TALK if item.partner_may_post else READ)
-        staff_allow = VOICE if item.kind == "voice" else TALK
+        voice = item.kind == "voice"
+        read_only = not voice and not item.partner_may_post
         overwrites = [
-            Overwrite(PARTNER, allow=partner_allow),
-            *(Overwrite(target, allow=staff_allow) for target in staff),
-            Overwrite(BOT, allow=BOT_NEEDS if item.kind == "text" else frozenset({"view_channel"})),
+            Overwrite(PARTNER, allow=VOICE if voice else READ, deny=no_posting if read_only else frozenset()),
+            *(Overwrite(target, allow=VOICE if voice else POST) for target in staff),
+            Overwrite(BOT, allow=VOICE if voice else BOT_NEEDS),
         ]
         if not public:
             overwrites.insert(0, Overwrite(EVERYONE, deny=frozenset({"view_channel"})))
-        elif not item.partner_may_post:
-            overwrites.insert(0, Overwrite(EVERYONE, deny=frozenset({"send_messages"})))
+        elif read_only:
+            overwrites.insert(0, Overwrite(EVERYONE, deny=no_posting))
         channels.append(ChannelPlan(item.key, item.name.format(short=short)[:NAME_LIMIT], item.kind, tuple(overwrites)))
     category_overwrites = (
         () if public else (Overwrite(EVERYONE, deny=frozenset({"view_channel"})), Overwrite(PARTNER, allow=READ))

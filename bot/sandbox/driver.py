@@ -213,6 +213,21 @@ class Driver:
         finally:
             self.state.message_listeners.remove(listener)
 
+    async def wait_for_edit(self, message: MessageRef, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
+        """The message as it is after its next edit (ephemeral ones too)."""
+        message_id = self._stored(message).id
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+        def listener(updated: Message) -> None:
+            if updated.id == message_id and not future.done():
+                future.set_result(updated)
+
+        self.state.update_listeners.append(listener)
+        try:
+            return SentMessage(self.state, await asyncio.wait_for(future, timeout))
+        finally:
+            self.state.update_listeners.remove(listener)
+
     # --- interactions -----------------------------------------------------------------
 
     async def slash(

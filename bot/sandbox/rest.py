@@ -46,10 +46,19 @@ class Fault:
     remaining: int
     delay: float | None
     retry_after: float
+    skip: int = 0  # matching requests to let through first, so a fault can hit the N-th call
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""
         return self.remaining > 0 and self.method in ("*", method) and bool(self.pattern.search(path))
+
+    def strikes(self) -> bool:
+        """Count a matching request; whether this one is failed (the skipped ones pass)."""
+        if self.skip > 0:
+            self.skip -= 1
+            return False
+        self.remaining -= 1
+        return True
 
 
 @dataclass
@@ -146,14 +155,16 @@ class RestApi:
         times: int = 1,
         delay: float | None = None,
         retry_after: float = 0.05,
+        after: int = 0,
     ) -> Fault:
-        """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`.
+        """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`, after letting
+        `after` of them through (so `after=2` fails the third call).
 
         The regex is searched in the path below `/api/v10`. 429 answers carry Discord's body and
         headers (`Via`, `Retry-After`, `X-RateLimit-*`); `status=None` with `delay` only slows
         the requests down.
         """
-        fault = Fault(method.upper(), re.compile(route_regex), status, times, delay, retry_after)
+        fault = Fault(method.upper(), re.compile(route_regex), status, times, delay, retry_after, after)
         self.faults.append(fault)
         return fault
 
@@ -176,8 +187,7 @@ class RestApi:
             body, files = await _read_body(request)
             exchange.request_json = body
             fault = next((f for f in self.faults if f.matches(request.method, path)), None)
-            if fault is not None:
-                fault.remaining -= 1
+            if fault is not None and fault.strikes():
                 exchange.injected = fault.status is not None
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
@@ -222,6 +232,8 @@ class _Faulted(Exception):
 
 def _fault_response(fault: Fault, route: str) -> tuple[int, Any, dict[str, str]]:
     status = fault.status or 500
+    if status == 403:
+        return status, {"message": "Missing Permissions", "code": 50013}, {}
     if status != 429:
         return status, {"message": f"{status}: Server Error", "code": 0}, {}
     retry = fault.retry_after

@@ -344,7 +344,9 @@ class World:
         return message
 
     def message_updated(self, message: Message) -> None:
-        """Dispatch MESSAGE_UPDATE (not for ephemeral messages)."""
+        """Tell listeners, and dispatch MESSAGE_UPDATE (not for ephemeral messages)."""
+        for listener in list(self.state.update_listeners):
+            listener(message)
         if not message.ephemeral:
             payload = self.state.message_payload(message, gateway=True)
             self._dispatch("MESSAGE_UPDATE", payload, message.guild_id)

@@ -14,7 +14,9 @@ def guild_facts(guild: discord.Guild) -> GuildFacts:
     me = guild.me
     permissions = me.guild_permissions
     return GuildFacts(
-        bot_permissions=frozenset(name for name, value in permissions if value),
+        bot_permissions=frozenset(
+            name for name in discord.Permissions.VALID_FLAGS if getattr(permissions, name)
+        ),  # aliases too
         bot_top_role_position=me.top_role.position,
         administrator=permissions.administrator,
         role_positions={role.id: role.position for role in guild.roles},

@@ -3,6 +3,7 @@
 from db.models.base import Base, Timestamped, UTCDateTime, utcnow
 from db.models.directory import ChangeRecord, Chapter, Project, Summit
 from db.models.guilds import GuildResource, GuildSettings
+from db.models.proposals import Proposal
 from db.models.state import BotState
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "GuildResource",
     "GuildSettings",
     "Project",
+    "Proposal",
     "Summit",
     "Timestamped",
     "UTCDateTime",

@@ -48,8 +48,9 @@ def test_the_default_plan_is_private_to_the_partner_and_organisers() -> None:
         assert "view_channel" in targets[ORGANISERS].allow
         assert "view_channel" in targets[BOT].allow
     announcements = {o.target: o for o in plan.channels[2].overwrites}
-    assert "send_messages" not in announcements[PARTNER].allow
+    assert announcements[PARTNER].deny == {"send_messages"}
     assert "send_messages" in announcements[ORGANISERS].allow
+    assert plan.permissions_used() == {"view_channel", "read_message_history", "send_messages", "embed_links"}
 
 
 def test_a_public_space_hides_nothing_but_keeps_announcements_read_only() -> None:
@@ -95,8 +96,8 @@ def test_a_bot_without_manage_roles_is_refused_before_anything() -> None:
 
 def test_the_bot_never_grants_what_it_does_not_hold() -> None:
     plan = plan_partner("tw", "Code for Taiwan", "tw")
-    problems = refusals(plan, GuildFacts(ALL - {"speak", "attach_files"}, bot_top_role_position=5))
-    assert len(problems) == 1 and problems[0].params == {"permissions": "attach files, speak"}
+    problems = refusals(plan, GuildFacts(ALL - {"embed_links", "read_message_history"}, bot_top_role_position=5))
+    assert len(problems) == 1 and problems[0].params == {"permissions": "embed links, read message history"}
     assert refusals(plan, GuildFacts(frozenset(), bot_top_role_position=5, administrator=True)) == []
 
 

@@ -1,7 +1,7 @@
 """the Discord objects the bot created in each guild
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.directory.proposals import ProposalService
 from bot.directory.service import DirectoryService
 from bot.guilds.settings import GuildSettingsService
+from bot.onboarding.service import OnboardingService
 from db.migrate import upgrade
 from db.session import create_engine, create_session_factory
 
@@ -26,6 +27,7 @@ class App:
     directory: DirectoryService
     guild_settings: GuildSettingsService
     proposals: ProposalService
+    onboarding: OnboardingService
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Clock | None = None) -> App:
@@ -42,6 +44,7 @@ class App:
             directory=directory,
             guild_settings=GuildSettingsService(sessions),
             proposals=ProposalService(sessions, directory, clock),
+            onboarding=OnboardingService(sessions),
         )
 
     async def start(self) -> None:

@@ -31,6 +31,7 @@ from bot.ui.directory import (
 )
 from bot.ui.editing import chapter_form, project_form, proposal_embed, proposals_embed
 from bot.ui.pages import PageButton, encode_args, page_view, register_source
+from bot.ui.transformers import Chapter, Project
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
@@ -46,21 +47,6 @@ REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in directory_io.REG
 
 def _directory(client: CodeForAllBot) -> DirectoryService:
     return client.directory
-
-
-async def _chapter_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    return [
-        app_commands.Choice(name=truncate(c.name, 100), value=c.key)
-        for c in _directory(interaction.client).complete_chapters(current[:MAX_QUERY])
-    ]
-
-
-async def _project_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    return [
-        # Discord caps choice values at 100 characters; a longer key falls back to the name, which also resolves.
-        app_commands.Choice(name=truncate(p.name, 100), value=p.key if len(p.key) <= 100 else p.name[:100])
-        for p in _directory(interaction.client).complete_projects(current[:MAX_QUERY])
-    ]
 
 
 async def _topic_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -99,19 +85,17 @@ class Directory(commands.Cog):
 
     @app_commands.command(name="chapter", description="Show a chapter of the network")
     @app_commands.describe(name="Name, short name or alias, e.g. g0v, Code for Romania, code4.ro")
-    @app_commands.autocomplete(name=_chapter_choices)
-    async def chapter(self, interaction: Interaction, name: app_commands.Range[str, 1, 100]) -> None:
+    async def chapter(self, interaction: Interaction, name: Chapter) -> None:
         """Look a chapter up, forgiving typos."""
-        chapter = self.directory.find_chapter(name)
+        chapter = name
         embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
         await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="project", description="Show a project of the network")
     @app_commands.describe(name="Project name")
-    @app_commands.autocomplete(name=_project_choices)
-    async def project(self, interaction: Interaction, name: app_commands.Range[str, 1, 200]) -> None:
+    async def project(self, interaction: Interaction, name: Project) -> None:
         """Look a project up, forgiving typos."""
-        project = self.directory.projects.get(name) or self.directory.find_project(name)
+        project = name
         chapter = self.directory.chapters.get(project.chapter_key or "")
         await interaction.response.send_message(embed=project_embed(project, chapter, interaction.locale))
 
@@ -134,18 +118,18 @@ class Directory(commands.Cog):
 
     @app_commands.command(name="projects", description="Search projects by words, chapter, topic or status")
     @app_commands.describe(words="Words in the name or description, any order", chapter="Chapter", topic="Topic")
-    @app_commands.autocomplete(chapter=_chapter_choices, topic=_topic_choices)
+    @app_commands.autocomplete(topic=_topic_choices)
     @app_commands.choices(status=STATUS_CHOICES)
     async def projects(
         self,
         interaction: Interaction,
         words: app_commands.Range[str, 1, MAX_QUERY] | None = None,
-        chapter: app_commands.Range[str, 1, 100] | None = None,
+        chapter: Chapter | None = None,
         topic: app_commands.Range[str, 1, 40] | None = None,
         status: str | None = None,
     ) -> None:
         """Paginated, ranked project search."""
-        chapter_key = self.directory.find_chapter(chapter).key if chapter else ""
+        chapter_key = chapter.key if chapter else ""
         args = {"w": words or "", "c": chapter_key, "t": topic or "", "s": status or ""}
         await self._send_listing(interaction, "projects", args)
 
@@ -181,20 +165,19 @@ class Directory(commands.Cog):
         await interaction.response.send_modal(chapter_form(interaction, right, None, extra))
 
     @manage.command(name="edit-chapter", description="Edit a chapter (organisers)")
-    @app_commands.autocomplete(chapter=_chapter_choices)
     @app_commands.choices(tier=TIER_CHOICES, region=REGION_CHOICES)
     @organiser_only()
     async def edit_chapter(
         self,
         interaction: Interaction,
-        chapter: app_commands.Range[str, 1, 100],
+        chapter: Chapter,
         tier: str | None = None,
         region: str | None = None,
         country: app_commands.Range[str, 2, 2] | None = None,
         city: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         """Open the chapter form, prefilled."""
-        found = self.directory.find_chapter(chapter)
+        found = chapter
         extra = {k: v for k, v in {"tier": tier, "region": region, "city": city}.items() if v}
         if country:
             extra["country"] = country.upper()
@@ -202,74 +185,66 @@ class Directory(commands.Cog):
         await interaction.response.send_modal(chapter_form(interaction, right, found.key, extra))
 
     @manage.command(name="add-project", description="Add a project to a chapter (organisers)")
-    @app_commands.autocomplete(chapter=_chapter_choices)
     @app_commands.choices(status=STATUS_CHOICES)
     @organiser_only()
     async def add_project(
         self,
         interaction: Interaction,
-        chapter: app_commands.Range[str, 1, 100],
+        chapter: Chapter,
         status: str = "active",
     ) -> None:
         """Open the project form."""
-        found = self.directory.find_chapter(chapter)
+        found = chapter
         right = await require_directory_right(interaction)
         await interaction.response.send_modal(
             project_form(interaction, right, None, {"chapter": found.key, "status": status})
         )
 
     @manage.command(name="edit-project", description="Edit a project (organisers)")
-    @app_commands.autocomplete(project=_project_choices)
     @app_commands.choices(status=STATUS_CHOICES)
     @organiser_only()
     async def edit_project(
         self,
         interaction: Interaction,
-        project: app_commands.Range[str, 1, 200],
+        project: Project,
         status: str | None = None,
     ) -> None:
         """Open the project form, prefilled."""
-        found = self.directory.projects.get(project) or self.directory.find_project(project)
+        found = project
         extra = {"status": status} if status else {}
         right = await require_directory_right(interaction)
         await interaction.response.send_modal(project_form(interaction, right, found.key, extra))
 
     @manage.command(name="history", description="Who changed a chapter or project, and when")
-    @app_commands.autocomplete(chapter=_chapter_choices, project=_project_choices)
     async def history(
         self,
         interaction: Interaction,
-        chapter: app_commands.Range[str, 1, 100] | None = None,
-        project: app_commands.Range[str, 1, 200] | None = None,
+        chapter: Chapter | None = None,
+        project: Project | None = None,
     ) -> None:
         """Show recorded changes."""
-        if bool(chapter) == bool(project):
-            raise UserError(N_("Give either a chapter or a project."))
-        if chapter:
-            found_chapter = self.directory.find_chapter(chapter)
-            changes = await self.directory.history("chapter", found_chapter.key)
-            title = found_chapter.name
+        if chapter is not None and project is None:
+            changes = await self.directory.history("chapter", chapter.key)
+            title = chapter.name
+        elif project is not None and chapter is None:
+            changes = await self.directory.history("project", project.key)
+            title = project.name
         else:
-            found_project = self.directory.projects.get(project or "") or self.directory.find_project(project or "")
-            changes = await self.directory.history("project", found_project.key)
-            title = found_project.name
+            raise UserError(N_("Give either a chapter or a project."))
         await interaction.response.send_message(embed=history_embed(title, changes, interaction.locale), ephemeral=True)
 
     @manage.command(name="remove", description="Remove a chapter or a project (home server's organisers)")
-    @app_commands.autocomplete(chapter=_chapter_choices, project=_project_choices)
     @home_organiser_only()
     async def remove(
         self,
         interaction: Interaction,
-        chapter: app_commands.Range[str, 1, 100] | None = None,
-        project: app_commands.Range[str, 1, 200] | None = None,
+        chapter: Chapter | None = None,
+        project: Project | None = None,
     ) -> None:
         """Preview what goes, then remove it on Confirm; the history keeps the last values."""
-        if bool(chapter) == bool(project):
-            raise UserError(N_("Give either a chapter or a project."))
         locale = interaction.locale
-        if chapter:
-            found_chapter = self.directory.find_chapter(chapter)
+        if chapter is not None and project is None:
+            found_chapter = chapter
             projects = self.directory.chapter_projects(found_chapter.key)
             embed = chapter_embed(found_chapter, projects, locale)
             preview = t(
@@ -289,8 +264,8 @@ class Directory(commands.Cog):
                     count=number(pressed.locale, removed),
                 )
 
-        else:
-            found = self.directory.projects.get(project or "") or self.directory.find_project(project or "")
+        elif project is not None and chapter is None:
+            found = project
             embed = project_embed(found, self.directory.chapters.get(found.chapter_key or ""), locale)
             preview = t(
                 locale,
@@ -301,6 +276,9 @@ class Directory(commands.Cog):
             async def act(pressed: Interaction) -> str:
                 await self.directory.remove_project(found.key, **_actor(pressed))
                 return t(pressed.locale, "Removed the project {name}.", name=found.name)
+
+        else:
+            raise UserError(N_("Give either a chapter or a project."))
 
         async def cancel(pressed: Interaction) -> str:
             return t(pressed.locale, "Nothing was removed.")

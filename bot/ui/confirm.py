@@ -23,6 +23,7 @@ class Choice:
     label: str
     style: discord.ButtonStyle
     action: Action
+    slow: bool = False  # acknowledged before the action runs, for actions that may outlast Discord's 3 s
 
 
 class Decision(BaseView):
@@ -35,14 +36,20 @@ class Decision(BaseView):
             button: discord.ui.Button[Decision] = discord.ui.Button(
                 label=t(opened.locale, choice.label), style=choice.style
             )
-            button.callback = self._pressed(choice.action)  # type: ignore[method-assign, assignment]
+            button.callback = self._pressed(choice)  # type: ignore[method-assign, assignment]
             self.add_item(button)
 
-    def _pressed(self, action: Action) -> Callable[[Interaction], Awaitable[None]]:
+    def _pressed(self, choice: Choice) -> Callable[[Interaction], Awaitable[None]]:
         async def callback(interaction: Interaction) -> None:
-            outcome = await action(interaction)
-            self.stop()
-            await interaction.response.edit_message(content=outcome, embed=None, view=None)
+            if not choice.slow:
+                outcome = await choice.action(interaction)
+                self.stop()
+                await interaction.response.edit_message(content=outcome, embed=None, view=None)
+                return
+            self.stop()  # a slow action runs once: the first press decides
+            await interaction.response.defer()
+            outcome = await choice.action(interaction)
+            await interaction.edit_original_response(content=outcome, embed=None, view=None)
 
         return callback
 

@@ -408,7 +408,9 @@ def test_database_values(seed: ImportBatch) -> None:
 
 
 def test_validate_forms() -> None:
-    values = columns(validate(ChapterRecord, {"key": "new-one", "name": " New One ", "website": None, "aliases": ["N1"]}))
+    values = columns(
+        validate(ChapterRecord, {"key": "new-one", "name": " New One ", "website": None, "aliases": ["N1"]})
+    )
     assert values["name"] == "New One"
     assert values["website"] is None
     assert values["aliases"] == ["N1"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import pytest
@@ -192,3 +193,65 @@ async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatc
         if e.method == "PATCH" and e.path.endswith("/messages/@original") and isinstance(e.request_json, dict)
     ]
     assert any(text.startswith(f"Importing {projects.name}: 500 of ") for text in edits), edits
+
+
+BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+chapters: [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+async def _upload_answer(session: SandboxSession, filename: str, data: bytes) -> str:
+    result = await slash(session, "directory import", user=session.organiser_id, file=(filename, data), wait=60)
+    return result.messages[-1].content
+
+
+async def test_an_alias_bomb_upload_is_refused_while_members_are_answered(session: SandboxSession) -> None:
+    upload = asyncio.create_task(_upload_answer(session, "bomb.yaml", BOMB))
+    answered = 0
+    while not upload.done() or answered < 20:
+        result = await slash(session, "chapter", name="g0v")
+        assert "g0v" in result.message.embeds[0]["title"]
+        answered += 1
+    text = await upload
+    assert text == "Bomb.yaml, line 1: YAML anchors and aliases (& and *) are not allowed in a directory file."
+
+
+async def test_a_slow_upload_leaves_members_answered(session: SandboxSession) -> None:
+    # A legal but slow file: PyYAML reads a long flow sequence in quadratic time, several seconds here.
+    slow = ("chapters:\n  - key: slow\n    name: Slow\n    facts: [" + ",".join(["x"] * 12_000) + "]\n").encode()
+    upload = asyncio.create_task(_upload_answer(session, "slow.yaml", slow))
+    answered = 0
+    while not upload.done():
+        result = await slash(session, "chapter", name="Code for Romania")
+        assert result.message.embeds
+        answered += 1
+    assert answered >= 3
+    assert "facts has too many items (limit: 100)" in await upload
+
+
+async def test_an_upload_with_one_bad_record_imports_the_rest(session: SandboxSession) -> None:
+    text = (
+        "chapters:\n"
+        "  - {key: upload-good, name: Upload Good Chapter, country: RO}\n"
+        f"  - {{key: upload-long, name: {'n' * 1500}, country: ZZ}}\n"
+        "  - {key: upload-other, name: Upload Other Chapter}\n"
+    )
+    answer = await _upload_answer(session, "mixed.yaml", text.encode())
+    assert answer.startswith("Imported **mixed.yaml**: 2 created, ")
+    assert "1 skipped" in answer
+    assert (
+        "• record 2 (upload-long): name is too long (limit: 200, given: 1500); "
+        "country 'ZZ' is not a two-letter ISO 3166 country code such as RO"
+    ) in answer
+    for name in ("Upload Good Chapter", "Upload Other Chapter"):
+        shown = await slash(session, "chapter", name=name)
+        assert shown.message.embeds[0]["title"] == name
+    projects = await slash(session, "project", name="GoToVote")
+    assert projects.message.embeds

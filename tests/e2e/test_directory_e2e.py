@@ -127,8 +127,9 @@ async def test_organiser_imports_an_uploaded_file_and_exports(session: SandboxSe
     text = result.message.content
     assert text.startswith(f"Imported **{brigade.name}**")
     assert "created" in text
-    governing = await slash(session, "chapters", tier="governing")
-    assert "Page 1/2" in governing.message.embeds[0]["footer"]["text"]
+    governing = (await slash(session, "chapters", tier="governing")).message.embeds[0]["description"]
+    assert "Code for Canada" in governing  # new from the file, tagged Code for All
+    assert "Code for Africa" not in governing  # the seed says it is a member, and the seed wins
     exported = await slash(session, "directory export", user=session.organiser_id)
     attachment = exported.message.attachments[0]
     assert attachment.filename == "directory.yaml"

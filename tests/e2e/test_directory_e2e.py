@@ -256,3 +256,32 @@ async def test_an_upload_with_one_bad_record_imports_the_rest(session: SandboxSe
         assert shown.message.embeds[0]["title"] == name
     projects = await slash(session, "project", name="GoToVote")
     assert projects.message.embeds
+
+
+async def test_a_chapter_with_a_long_name_gets_a_key_autocomplete_can_offer(session: SandboxSession) -> None:
+    name = "Code for " + " ".join(["Somewhere"] * 18)  # 188 characters: a slug longer than 100
+    form = await slash(session, "directory add-chapter", user=session.organiser_id, tier="member", region="Europe")
+    saved = await session.sandbox.submit_modal(form, {"name": name}, session.organiser_id)
+    assert saved.message.content == "Saved."
+    choices = await session.sandbox.autocomplete(
+        session.guild_id,
+        session.channel_id,
+        session.member_id,
+        "chapter",
+        {"name": "Code for Somewhere"},
+        focused="name",
+    )
+    assert choices and all(len(c["value"]) <= 100 and len(c["name"]) <= 100 for c in choices)
+    shown = await slash(session, "chapter", name=choices[0]["value"])
+    assert shown.message.embeds[0]["title"] == name
+
+
+async def test_the_chapter_form_refuses_a_country_that_is_not_iso_3166(session: SandboxSession) -> None:
+    form = await slash(
+        session, "directory add-chapter", user=session.organiser_id, tier="member", region="Europe", country="ZZ"
+    )
+    refused = await session.sandbox.submit_modal(form, {"name": "Code for Nowhere"}, session.organiser_id)
+    assert refused.message.ephemeral
+    assert refused.message.content == "Country 'ZZ' is not a two-letter ISO 3166 country code such as RO."
+    missing = await slash(session, "chapter", name="Code for Nowhere")
+    assert missing.message.ephemeral

@@ -436,3 +436,45 @@ def test_code4ro_apps_become_bilingual_projects() -> None:
     romanian = dict(anabi.descriptions)["ro"]
     assert romanian and romanian != anabi.description
     assert directory_io.parse_yaml(directory_io.dump_yaml(batch)).projects == batch.projects
+
+
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=300))
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=10,
+)
+external_fields = st.sampled_from(
+    [
+        "name", "website", "tags", "city", "location", "rss", "events_url", "projects_list_url", "social_profiles",
+        "latitude", "previous_names", "organization_name", "description", "topics", "status", "link_url", "code_url",
+        "git_url", "slug", "lang", "title", "summary", "link",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from(
+        [
+            {"name": "Code for X", "website": "https://x.org"},
+            {"name": "P", "organization_name": "Org"},
+            {"slug": "s", "lang": "en", "title": "T"},
+        ]
+    ),
+    st.lists(st.dictionaries(external_fields, json_values, max_size=8), max_size=5),
+)
+def test_external_files_never_raise_and_keep_records_within_limits(
+    base: dict[str, Any], records: list[dict[str, Any]]
+) -> None:
+    data = json.dumps([base, *({**base, **r} for r in records)]).encode()
+    try:
+        batch = parse_bytes(data, "external.json")
+    except DirectoryDataError:
+        return
+    for chapter in batch.chapters:
+        assert len(chapter.key) <= 100 and len(chapter.name) <= 200
+        assert all(len(alias) <= 200 for alias in chapter.aliases)
+    for project in batch.projects:
+        assert len(project.key) <= 250 and len(project.name) <= 200 and len(project.chapter) <= 100
+        assert all(len(topic) <= 100 for topic in project.topics)

@@ -350,7 +350,7 @@ field_names = st.sampled_from(
 records = st.dictionaries(field_names, yaml_values, max_size=6)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(["chapters", "projects", "summits", "network", "extra"]),
@@ -363,7 +363,7 @@ def test_parse_yaml_never_raises_on_mappings(document: dict[str, Any]) -> None:
     assert isinstance(batch, ImportBatch)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
         st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"#, \n\t0129.@%?")), max_size=60),
@@ -453,7 +453,7 @@ external_fields = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(
         [

@@ -36,6 +36,7 @@ def _problems(kind: type[Any], raw: dict[str, Any]) -> list[str]:
     return [str(p) for p in problems]
 
 
+@settings(deadline=None)
 @given(
     st.recursive(
         st.text() | st.integers() | st.binary(), lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner)
@@ -68,6 +69,7 @@ def test_new_lines_only_where_text_may_have_several_lines() -> None:
         v.text(100, multiline=True)("lone \ud800 surrogate", "description")
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=300))
 def test_text_within_its_limit_is_kept_stripped(value: str) -> None:
     read = v.text(200)
@@ -154,7 +156,7 @@ def test_no_text_field_can_exceed_its_column(kind: type[Any], model: type[Any]) 
         assert [dict(p.params).get("field") for p in problems] == [name], name
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=string.ascii_letters + " -éł零", min_size=101, max_size=200))
 def test_a_long_name_still_gets_a_key_within_discords_limit(name: str) -> None:
     key = derive_key(name)

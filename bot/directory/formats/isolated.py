@@ -11,6 +11,7 @@ import asyncio
 import os
 import pickle
 import resource
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,14 +54,16 @@ async def parse_isolated(
     try:
         output, errors = await asyncio.wait_for(process.communicate(request), time_limit)
     except TimeoutError:
-        process.kill()
-        await process.wait()
         raise DirectoryDataError(
             problem(N_("{name} took too long to read (limit: {limit} s)."), name=name, limit=f"{time_limit:g}")
         ) from None
+    finally:
+        if process.returncode is None:  # timed out, or the caller was cancelled
+            process.kill()
+            await process.wait()
     if process.returncode != 0:
         detail = errors.decode(errors="replace")[-2000:]
-        if "MemoryError" not in detail:
+        if "memory" not in detail.lower() and process.returncode != -signal.SIGKILL:
             raise RuntimeError(f"parsing {name} ended with {process.returncode}: {detail}")
         raise DirectoryDataError(
             problem(
@@ -70,7 +73,8 @@ async def parse_isolated(
     outcome, value = await asyncio.to_thread(pickle.loads, output)
     if outcome == "error":
         raise DirectoryDataError(*value)
-    assert isinstance(value, ImportBatch)
+    if not isinstance(value, ImportBatch):
+        raise TypeError(f"parsing {name} gave {type(value).__name__}")
     return value
 
 

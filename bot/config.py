@@ -72,6 +72,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http(s):// or ws(s)://")
         return value.rstrip("/")
 
+    @field_validator("seed_file")
+    @classmethod
+    def _seed_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"{value} is not a file (the directory seeds an empty database from it)")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -11,7 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.directory import formats as directory_io
+from bot.directory import formats
+from bot.directory.formats.isolated import parse_isolated
+from bot.directory.formats.reading import MAX_BYTES
+from bot.directory.records import REGIONS
 from bot.directory.service import STATUSES, TIERS, DirectoryService
 from bot.errors import UserError
 from bot.i18n import N_, number, t
@@ -36,13 +39,12 @@ from bot.ui.transformers import Chapter, Project
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
 PROGRESS_EVERY = 2.0  # seconds between progress updates of a long import
 
 TIER_CHOICES = [app_commands.Choice(name=tier.capitalize(), value=tier) for tier in TIERS]
 STATUS_CHOICES = [app_commands.Choice(name=s.capitalize(), value=s) for s in STATUSES]
-REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in directory_io.REGIONS]
+REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in REGIONS]
 
 
 def _directory(client: CodeForAllBot) -> DirectoryService:
@@ -331,15 +333,15 @@ class Directory(commands.Cog):
     @home_organiser_only()
     async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
         """Parse and upsert an uploaded file, reporting skipped records."""
-        if file.size > MAX_IMPORT_BYTES:
+        if file.size > MAX_BYTES:
             raise UserError(
                 N_("That file is {size} KiB; the limit is {limit} MiB."),
                 size=file.size // 1024,
-                limit=MAX_IMPORT_BYTES // 1024 // 1024,
+                limit=MAX_BYTES // 1024 // 1024,
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        batch = await asyncio.to_thread(directory_io.parse_bytes, data, file.filename)
+        batch = await parse_isolated(data, file.filename)
         locale = interaction.locale
         shown = time.monotonic()
 
@@ -367,7 +369,7 @@ class Directory(commands.Cog):
     @organiser_only()
     async def export(self, interaction: Interaction) -> None:
         """Send the whole directory as a YAML attachment."""
-        text = directory_io.dump_yaml(await self.directory.export_batch())
+        text = formats.dump_yaml(await self.directory.export_batch())
         await interaction.response.send_message(
             t(interaction.locale, "The directory as YAML:"),
             file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),

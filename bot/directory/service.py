@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -9,33 +10,41 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.directory import formats as directory_io
-from bot.directory.formats import (
+from bot.directory import formats
+from bot.directory.index import Entry, SearchIndex, normalise
+from bot.directory.records import (
+    STATUSES,
+    TIERS,
     ChapterRecord,
+    DirectoryDataError,
     ImportBatch,
     ImportIssue,
     Person,
     ProjectRecord,
     SummitRecord,
+    columns,
+    issue,
+    stated_columns,
+    validate,
 )
-from bot.directory.index import Entry, SearchIndex, normalise
+from bot.directory.validators import problem
 from bot.errors import NotFound, UserError
 from bot.i18n import N_
 from bot.lazy import LazyMap
 from bot.text import truncate
-from db.models import ChangeRecord, Chapter, Project, Summit
+from db.models import BotState, ChangeRecord, Chapter, Project, Summit
 
 log = logging.getLogger(__name__)
 
-TIERS = ("governing", "affiliate", "member", "alumni")
-STATUSES = ("active", "completed", "archived", "idea")
 RowT = TypeVar("RowT", Chapter, Project)
+NETWORK_STATE = "directory.network"
+"""The `BotState` row holding the seed's ``network`` block (the network's own website, feed, ...) as JSON."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +160,8 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line for people."""
-        problems = f", {len(self.issues)} skipped" if self.issues else ""
+        skipped = sum(issue.skipped for issue in self.issues)
+        problems = f", {skipped} skipped" if skipped else ""
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged{problems}"
 
 
@@ -172,6 +182,7 @@ class DirectoryService:
         self._projects_by_chapter: dict[str, list[str]] = {}
         self._projects_by_topic: dict[str, set[str]] = {}
         self._projects_by_status: dict[str, set[str]] = {}
+        self.network: Mapping[str, Any] | None = None
 
     # -- loading ------------------------------------------------------------------------------------
 
@@ -181,7 +192,7 @@ class DirectoryService:
             async with self._sessions() as session:
                 empty = not await session.scalar(select(func.count()).select_from(Chapter))
             if empty:
-                batch = directory_io.load_file(seed_file)
+                batch = formats.load_file(seed_file)
                 report = await self.import_batch(batch, actor_name="seed")
                 log.info("seeded the directory from %s: %s", seed_file.name, report.summary())
                 return
@@ -193,6 +204,8 @@ class DirectoryService:
             keys_by_id = {chapter.id: chapter.key for chapter in chapters}
             projects = (await session.scalars(select(Project))).all()
             summits = (await session.scalars(select(Summit))).all()
+            network = await session.get(BotState, NETWORK_STATE)
+        self.network = json.loads(network.value) if network else None
         # Kept in name order, so listings never sort per request.
         chapters = sorted(chapters, key=lambda c: normalise(c.name))
         projects = sorted(projects, key=lambda p: normalise(p.name))
@@ -323,8 +336,9 @@ class DirectoryService:
             return [ChangeInfo(r.at, r.actor_name, r.action, r.changes) for r in rows]
 
     async def export_batch(self) -> ImportBatch:
-        """The whole directory as records, ready for `directory_io.dump_yaml`."""
+        """The whole directory as records with the network block, ready for `formats.dump_yaml`."""
         return ImportBatch(
+            network=self.network,
             chapters=tuple(_record(ChapterRecord, c) for c in sorted(self.chapters.values(), key=lambda c: c.key)),
             projects=tuple(_record(ProjectRecord, p) for p in sorted(self.projects.values(), key=lambda p: p.key)),
             summits=tuple(_record(SummitRecord, s) for s in self.list_summits()),
@@ -337,7 +351,7 @@ class DirectoryService:
     ) -> ImportReport:
         """Parse and import a file in any supported format."""
         return await self.import_batch(
-            directory_io.load_file(path), actor_id=actor_id, actor_name=actor_name, progress=progress
+            formats.load_file(path), actor_id=actor_id, actor_name=actor_name, progress=progress
         )
 
     async def import_batch(
@@ -348,18 +362,25 @@ class DirectoryService:
         actor_name: str,
         progress: Progress | None = None,
     ) -> ImportReport:
-        """Upsert a parsed batch in one transaction (all or nothing) and record every change."""
+        """Upsert a parsed batch in one transaction (all or nothing) and record every change.
+
+        A curated batch (our YAML) writes every field it states and marks them curated; any other source
+        fills and refreshes only the fields that are not curated (see `_Writer`).
+        """
         report = ImportReport(issues=list(batch.issues))
+        curate: _Curate = "stated" if batch.curated else None
         async with self._sessions.begin() as session:
             writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
             await writer.prepare()
+            if batch.network is not None:
+                await session.merge(BotState(key=NETWORK_STATE, value=json.dumps(batch.network, ensure_ascii=False)))
             steps: list[Callable[[], None]] = [
-                *(partial(writer.upsert_chapter, directory_io.chapter_values(c)) for c in batch.chapters),
+                *(partial(writer.upsert_chapter, stated_columns(c), curate=curate) for c in batch.chapters),
                 *(
-                    partial(writer.upsert_project, index, directory_io.project_values(p))
+                    partial(writer.upsert_project, index, stated_columns(p), curate=curate)
                     for index, p in enumerate(batch.projects)
                 ),
-                *(partial(writer.upsert_summit, directory_io.summit_values(s)) for s in batch.summits),
+                *(partial(writer.upsert_summit, stated_columns(s)) for s in batch.summits),
             ]
             for done, step in enumerate(steps, start=1):
                 step()
@@ -434,11 +455,11 @@ class DirectoryService:
                 row = _existing(writer.chapters, key, N_("chapter"))
                 current = _current_values(_chapter_info(row)) if row else {}
                 changes = _changes(values, shown, current, version, row.version if row else None)
-                record = directory_io.validate_chapter({**current, **changes})
+                record = columns(validate(ChapterRecord, {**current, **changes}))
                 if key is None and record["key"] in writer.chapters:
                     raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
                 self._refuse_taken_chapter_names(key, record, current)
-                writer.upsert_chapter(record, match_by_name=False)
+                writer.upsert_chapter(record, match_by_name=False, curate="changed")
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -470,14 +491,14 @@ class DirectoryService:
                     current = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
                     current["chapter"] = current.pop("chapter_key")
                 changes = _changes(values, shown, current, version, row.version if row else None)
-                record = directory_io.validate_project({**current, **changes})
+                record = columns(validate(ProjectRecord, {**current, **changes}))
                 if key is None and record["key"] in writer.projects:
                     raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
                 if key is None or "name" in changes:
                     self._refuse_taken_project_name(key, record)
-                writer.upsert_project(0, record)
+                writer.upsert_project(0, record, curate="changed")
                 if report.issues:
-                    raise UserError(report.issues[0].reason)
+                    raise DirectoryDataError(*report.issues[0].problems)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -577,7 +598,7 @@ class _Writer:
         self.projects = {p.key: p for p in projects}
         self.summits = {s.key: s for s in await self.session.scalars(select(Summit))}
 
-    def upsert_chapter(self, values: dict[str, Any], *, match_by_name: bool = True) -> None:
+    def upsert_chapter(self, values: dict[str, Any], *, curate: _Curate, match_by_name: bool = True) -> None:
         """Create or update a chapter, merging into an existing one of the same name or alias."""
         key = values["key"]
         row = self.chapters.get(key)
@@ -592,15 +613,15 @@ class _Writer:
             row = Chapter(key=values["key"], name=values["name"])
             self.session.add(row)
             self.chapters[row.key] = row
-        self._apply("chapter", row, values)
+        self._apply("chapter", row, values, curate)
 
-    def upsert_project(self, index: int, values: dict[str, Any]) -> None:
+    def upsert_project(self, index: int, values: dict[str, Any], *, curate: _Curate) -> None:
         """Create or update a project, linking it to its chapter."""
         chapter_key = values.pop("chapter", None)
         chapter = self._chapter_for(chapter_key) if chapter_key else None
         if chapter_key and chapter is None:
-            reason = f"unknown chapter “{chapter_key}”"
-            self.report.issues.append(ImportIssue(index, values.get("key"), reason, "projects"))
+            unknown = problem(N_("unknown chapter “{chapter}”"), chapter=chapter_key)
+            self.report.issues.append(issue(index, values.get("key"), "projects", unknown))
             return
         row = self.projects.get(values["key"])
         if row is None:
@@ -608,7 +629,7 @@ class _Writer:
             self.session.add(row)
             self.projects[row.key] = row
         values["chapter"] = chapter
-        self._apply("project", row, values)
+        self._apply("project", row, values, curate)
 
     def upsert_summit(self, values: dict[str, Any]) -> None:
         """Create or update a summit."""
@@ -617,7 +638,7 @@ class _Writer:
             row = Summit(key=values["key"], name=values["name"])
             self.session.add(row)
             self.summits[row.key] = row
-        self._apply("summit", row, values)
+        self._apply("summit", row, values, "stated")
 
     def _chapter_for(self, key: str) -> Chapter | None:
         key = self.renamed.get(key, key)
@@ -633,8 +654,10 @@ class _Writer:
                 return self.chapters[match]
         return None
 
-    def _apply(self, entity: str, row: Any, values: Mapping[str, Any]) -> None:
+    def _apply(self, entity: str, row: Any, values: Mapping[str, Any], curate: _Curate) -> None:
         is_new = row.id is None
+        if curate is None and not is_new:
+            values = _uncurated(row, values)
         changes: dict[str, Any] = {}
         for name, new in values.items():
             if name == "key":
@@ -643,6 +666,11 @@ class _Writer:
             if is_new or old != new:
                 changes[name] = [_jsonable(old) if not is_new else None, _jsonable(new)]
                 setattr(row, name, new)
+        if curate is not None and hasattr(row, "curated"):
+            marked = changes if curate == "changed" else values
+            curated = sorted({*(row.curated or ()), *(name for name in marked if name != "key")})
+            if curated != sorted(row.curated or ()):
+                row.curated = curated
         if is_new:
             self.report.created += 1
         elif changes:
@@ -743,6 +771,25 @@ def _removal(entity: str, key: str, values: Mapping[str, Any], actor_id: int | N
     return ChangeRecord(
         entity=entity, entity_key=key, action="remove", actor_id=actor_id, actor_name=actor_name, changes=changes
     )
+
+
+_Curate = Literal["stated", "changed"] | None
+"""What a write marks as curated: every field it states (our YAML), the fields it changed (an organiser's
+edit), or nothing (an external source, which may not overwrite curated fields)."""
+
+
+def _uncurated(row: Chapter | Project, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values an external import may write on `row`: none of its curated fields.
+
+    An imported name that differs from a curated one is kept as an alias instead, so lookups still find it.
+    """
+    curated = set(row.curated or ())
+    allowed = {name: value for name, value in values.items() if name not in curated}
+    name = values.get("name")
+    if isinstance(row, Chapter) and "name" in curated and name and name != row.name:
+        aliases = allowed.get("aliases", row.aliases) or []
+        allowed["aliases"] = sorted({*aliases, *row.aliases, name})
+    return allowed
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,9 +11,9 @@ from typing import Any
 
 import discord
 
-from bot.directory import formats as directory_io
 from bot.directory.authority import Right
 from bot.directory.proposals import ProposalInfo
+from bot.directory.records import derive_key, project_key
 from bot.directory.service import ChapterInfo, ProjectInfo
 from bot.i18n import N_, Localeish, t
 from bot.text import truncate
@@ -143,7 +143,7 @@ def chapter_form(opened: Interaction, right: Right, key: str | None, extra: Mapp
     async def save(interaction: Interaction, typed: dict[str, str]) -> None:
         values = {**_chapter_values(typed), **extra}
         if key is None:
-            values["key"] = directory_io.slugify(typed["name"])
+            values["key"] = derive_key(typed["name"])
         if right is Right.PROPOSE:
             await _propose(interaction, "chapter", key, values, version, shown)
             return
@@ -173,7 +173,7 @@ def project_form(opened: Interaction, right: Right, key: str | None, extra: Mapp
     async def save(interaction: Interaction, typed: dict[str, str]) -> None:
         values = {**_project_values(typed, links), **extra}
         if key is None:
-            values["key"] = f"{values['chapter']}/{directory_io.slugify(typed['name'])}"
+            values["key"] = project_key(values["chapter"], typed["name"])
         if right is Right.PROPOSE:
             await _propose(interaction, "project", key, values, version, shown)
             return

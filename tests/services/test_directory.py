@@ -122,7 +122,7 @@ async def test_projects_of_unknown_chapters_are_reported_and_the_rest_imports(di
     )
     report = await directory.import_batch(batch, actor_name="test")
     assert report.created == 1
-    assert [(issue.key, issue.reason) for issue in report.issues] == [("nowhere/orphan", "unknown chapter “nowhere”")]
+    assert [(issue.key, issue.reason()) for issue in report.issues] == [("nowhere/orphan", "unknown chapter “nowhere”")]
     assert "g0v/new-tool" in directory.projects
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +44,19 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """The session factory on the migrated engine."""
     return create_session_factory(engine)
+
+
+@pytest.fixture
+def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Charts as on a machine where the CJK font did not install."""
+    from bot.ui import charts
+
+    def clear() -> None:
+        for cached in (charts.font_files, charts._families, charts._glyphs):
+            cached.cache_clear()
+
+    monkeypatch.setattr(charts, "cjk_font_path", lambda: None)
+    clear()
+    yield
+    monkeypatch.undo()
+    clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -58,21 +57,6 @@ def test_charts_drawn_in_threads_at_once_are_the_same_as_one_at_a_time() -> None
     with ThreadPoolExecutor(4) as pool:
         drawn = list(pool.map(lambda i: (i % 2, network_chart(OVERVIEW, ("en-US", "zh-TW")[i % 2]).png), range(16)))
     assert all(png == alone[("en-US", "zh-TW")[which]] for which, png in drawn)
-
-
-@pytest.fixture
-def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The charts as on a machine where the CJK font did not install."""
-    monkeypatch.setattr(charts, "cjk_font_path", lambda: None)
-    clear_font_caches()
-    yield
-    monkeypatch.undo()
-    clear_font_caches()
-
-
-def clear_font_caches() -> None:
-    for cached in (charts.font_files, charts._families, charts._glyphs):
-        cached.cache_clear()
 
 
 def test_without_a_cjk_font_the_chart_falls_back_to_english(no_cjk_font: None) -> None:

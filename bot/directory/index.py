@@ -209,7 +209,7 @@ class SearchIndex:
             for table in (self._exact_name, self._exact_alias):
                 keys = table.get(form)
                 if keys:
-                    return min(keys, key=lambda k: self._entries[k].name)
+                    return min(keys, key=lambda k: _likeness_to_typed(self._entries[k].name, query))
         return None
 
     def prefixed(self, query: str, limit: int) -> list[str]:
@@ -393,6 +393,11 @@ class SearchIndex:
                 self._stems_by_length.setdefault(len(root), []).append(root)
             self._vocabulary_dirty = False
         return self._vocabulary
+
+
+def _likeness_to_typed(name: str, typed: str) -> tuple[bool, bool, str]:
+    """Sorts the name spelt exactly as typed first, then one differing only in case, then by name."""
+    return name != typed, name.casefold() != typed.casefold(), name
 
 
 def _forms(text: str) -> set[str]:

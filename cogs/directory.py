@@ -20,6 +20,7 @@ from bot.types import Interaction
 from bot.ui.checks import organiser_only
 from bot.ui.directory import (
     TIER_LABELS,
+    ChapterCards,
     chapter_embed,
     chapters_listing,
     country_choices,
@@ -183,6 +184,7 @@ class Directory(commands.Cog):
     def __init__(self, bot: CodeForAllBot) -> None:
         self.bot = bot
         self.directory: DirectoryService = bot.directory
+        self.cards = ChapterCards(self.directory)
 
     async def cog_load(self) -> None:
         """Register the listings behind page buttons."""
@@ -204,8 +206,7 @@ class Directory(commands.Cog):
     async def chapter(self, interaction: Interaction, name: app_commands.Range[str, 1, 100]) -> None:
         """Look a chapter up, forgiving typos."""
         chapter = self.directory.find_chapter(name)
-        embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
-        await interaction.response.send_message(embed=embed)
+        await interaction.response.send_message(embed=self.cards.card(chapter, interaction.locale))
 
     @app_commands.command(name="project", description="Show a project of the network")
     @app_commands.describe(name="Project name")

@@ -161,6 +161,9 @@ class DirectoryService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self.revision = 0
+        """Changes whenever what is held in memory changes: caches of what is shown are keyed by it."""
+        self._resolved: dict[tuple[int, str], str | None] = {}
         self.chapters: dict[str, ChapterInfo] = {}
         self.projects: dict[str, ProjectInfo] = {}
         self.summits: dict[str, SummitInfo] = {}
@@ -203,6 +206,8 @@ class DirectoryService:
         self._topic_names = {}
         for project in self.projects.values():
             self._file_project(project)
+        self.revision += 1
+        self._resolved.clear()
 
     def _file_project(self, project: ProjectInfo) -> None:
         if project.chapter_key:
@@ -436,19 +441,13 @@ class DirectoryService:
         return values
 
     def _resolve(self, index: SearchIndex, query: str) -> str | None:
-        """Exact name or alias, else the one name the query begins or whose words it has, else the clearly
-        likest such name, else the one record a keyword (a country's name) finds, else a clear typo."""
-        if not normalise(query):
-            return None
-        key = index.exact(query)
-        for candidates in (index.prefixed(query, 2), index.search(query, limit=2, names_only=True, keywords=False)):
-            if key is None and len(candidates) == 1:
-                key = candidates[0]
-        if key is None:
-            key = index.best_named(query)
-        if key is None and len(found := index.search(query, limit=2, names_only=True)) == 1:
-            key = found[0]
-        return key or index.best_guess(query)
+        """What `_look_up` finds, remembered until the directory changes (members ask the same names)."""
+        memo = (id(index), query)
+        if memo not in self._resolved:
+            if len(self._resolved) >= RESOLVED_MEMORY:
+                self._resolved.clear()
+            self._resolved[memo] = _look_up(index, query)
+        return self._resolved[memo]
 
 
 class _Writer:
@@ -670,6 +669,29 @@ def _summit_info(row: Summit) -> SummitInfo:
 CHAPTER_HINT = N_("List them with /chapters, or pick one from the list that opens as you type.")
 PROJECT_HINT = N_("Search them with /projects, or pick one from the list that opens as you type.")
 SEARCHABLE = N_("“{query}” has no letters or digits to search for: type a word of a name or description.")
+
+
+RESOLVED_MEMORY = 4096
+
+
+def _look_up(index: SearchIndex, query: str) -> str | None:
+    """Exact name or alias, else the one name the query begins or whose words it has, else the clearly
+    likest such name, else the one record a keyword (a country's name) finds, else a clear typo."""
+    if not normalise(query):
+        return None
+    ways: tuple[Callable[[], Sequence[str]], ...] = (
+        lambda: index.prefixed(query, 2),
+        lambda: index.search(query, limit=2, names_only=True, keywords=False),
+    )
+    key = index.exact(query)
+    for way in ways:
+        if key is None and len(candidates := way()) == 1:
+            key = candidates[0]
+    if key is None:
+        key = index.best_named(query)
+    if key is None and len(found := index.search(query, limit=2, names_only=True)) == 1:
+        key = found[0]
+    return key or index.best_guess(query)
 
 
 def require_searchable(text: str) -> None:

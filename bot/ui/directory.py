@@ -116,6 +116,28 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
     return within_limits(embed)
 
 
+class ChapterCards:
+    """Rendered chapter cards by chapter and language, dropped whenever the directory's revision changes."""
+
+    def __init__(self, directory: DirectoryService, limit: int = 4096) -> None:
+        self._directory = directory
+        self._limit = limit
+        self._revision = directory.revision
+        self._cards: dict[tuple[str, str], discord.Embed] = {}
+
+    def card(self, chapter: ChapterInfo, locale: Localeish) -> discord.Embed:
+        """The chapter's card in the member's language (shared: never change the embed returned)."""
+        if self._revision != self._directory.revision or len(self._cards) >= self._limit:
+            self._cards.clear()
+            self._revision = self._directory.revision
+        key = (chapter.key, locale_tag(locale))
+        card = self._cards.get(key)
+        if card is None:
+            card = chapter_embed(chapter, self._directory.chapter_projects(chapter.key), locale)
+            self._cards[key] = card
+        return card
+
+
 def project_embed(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> discord.Embed:
     """A project with its chapter, topics, status and links."""
     tag = locale_tag(locale)

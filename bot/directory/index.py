@@ -25,7 +25,8 @@ _HAN = re.compile(r"[\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020
 _SIMPLIFIED = opencc.OpenCC("t2s")
 _STEMMER = Stemmer.Stemmer("english")
 SCORED = 500  # name matches ranked by likeness; more than 50 pages of them go on in name order
-TYPO_LENGTH = 4  # words this long or longer are corrected when nothing matches them as typed
+TYPO_LENGTH = 4  # words this long or longer are corrected when the directory does not know them
+CORRECTIONS_MEMORY = 4096  # misspelt words remembered with their corrections until the vocabulary changes
 
 
 def normalise(text: str) -> str:
@@ -131,6 +132,7 @@ class SearchIndex:
         self._vocabulary: list[str] = []
         self._stems: dict[str, list[str]] = {}
         self._stems_by_length: dict[int, list[str]] = {}
+        self._corrected: dict[str, list[str]] = {}
         self._vocabulary_dirty = True
         self._choice_names: list[str] = []
         self._choice_keys: list[str] = []
@@ -361,23 +363,29 @@ class SearchIndex:
     def _word_keys(self, word: str, postings: tuple[_Postings, ...], *, prefix: bool) -> set[str]:
         """Keys with the word, a word of the same stem, (last word) a word it begins, or else a close typo."""
         vocabulary = self._sorted_vocabulary()
-        forms = self._stems.get(stem(word), [word])
+        known = self._stems.get(stem(word), [])
+        forms = known or [word]
         if prefix:
             start = bisect.bisect_left(vocabulary, word)
             forms = forms + list(itertools.takewhile(lambda w: w.startswith(word), vocabulary[start : start + 200]))
-        keys = _keys(forms, postings)
-        if not keys and len(word) >= TYPO_LENGTH:
-            keys = _keys(self._corrections(word), postings)
-        return keys
+        if len(forms) == 1 and not known and len(word) >= TYPO_LENGTH:
+            # A word the directory does not know at all (as typed, by stem, or begun): a typo.
+            forms = self._corrections(word)
+        return _keys(forms, postings)
 
     def _corrections(self, word: str) -> list[str]:
         """Known words a misspelt word may mean: one like it, or one whose stem it begins with one slip."""
+        if word in self._corrected:
+            return self._corrected[word]
         vocabulary = self._sorted_vocabulary()
         found = [w for w, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80)]
         for length in range(TYPO_LENGTH, len(word) + 1):
             stems = self._stems_by_length.get(length, [])
             for root, _, _ in process.extract(word[:length], stems, scorer=Levenshtein.distance, score_cutoff=1):
                 found += self._stems[root]
+        if len(self._corrected) >= CORRECTIONS_MEMORY:
+            self._corrected.clear()
+        self._corrected[word] = found
         return found
 
     def _sorted_vocabulary(self) -> list[str]:
@@ -389,6 +397,7 @@ class SearchIndex:
             for word in self._vocabulary:
                 self._stems.setdefault(stem(word), []).append(word)
             self._stems_by_length = {}
+            self._corrected = {}
             for root in self._stems:
                 self._stems_by_length.setdefault(len(root), []).append(root)
             self._vocabulary_dirty = False

@@ -369,7 +369,9 @@ def projects_listing(directory: DirectoryService, args: Mapping[str, str], local
         for v in (words, chapter.name if chapter else "", topic or "", t(locale, status.capitalize()) if status else "")
         if v
     )
-    suggestions = [p.localised_name(locale_tag(locale)) for p in directory.suggest_projects(words)] if words else []
+    suggestions = (
+        [p.localised_name(locale_tag(locale)) for p in directory.suggest_projects(words)] if words and not found else []
+    )
     if suggestions:
         empty = t(locale, "No project matches. Did you mean: {suggestions}?", suggestions=", ".join(suggestions))
     else:

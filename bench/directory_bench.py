@@ -36,6 +36,7 @@ from bot.directory.service import DirectoryService  # noqa: E402
 from bot.endpoints import use_endpoints  # noqa: E402
 from bot.offline import start_session  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
+from bot.ui.directory import chapter_embed  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.session import create_engine, create_session_factory  # noqa: E402
 
@@ -44,6 +45,9 @@ REAL_FILES = [
     "cfa_brigade-information_organizations.json",
     "cti_project-index_index-v1_projects_codeforall_members.json",
 ]
+
+CHAPTER_QUERIES = ("g0v", "code4romania", "Codeando Mexico", "code for afirca")
+LOCALE = "en-US"
 
 arrived: dict[int, float] = {}
 left: dict[int, float] = {}
@@ -93,8 +97,8 @@ def synthetic_projects(count: int, chapters: list[str]) -> ImportBatch:
     return ImportBatch(projects=projects)
 
 
-async def prepare(database_url: str, synthetic: int) -> tuple[int, int]:
-    """Fill the database; returns (chapters, projects)."""
+async def prepare(database_url: str, synthetic: int) -> tuple[int, int, dict[str, discord.Embed]]:
+    """Fill the database; returns (chapters, projects, the card /chapter answers for each benchmark query)."""
     engine = create_engine(database_url)
     await upgrade(engine)
     directory = DirectoryService(create_session_factory(engine))
@@ -104,12 +108,33 @@ async def prepare(database_url: str, synthetic: int) -> tuple[int, int]:
             await directory.import_file(SHARED / name, actor_name="bench")
     if synthetic:
         await directory.import_batch(synthetic_projects(synthetic, sorted(directory.chapters)), actor_name="bench")
+    cards = {}
+    for query in CHAPTER_QUERIES:
+        chapter = directory.find_chapter(query)
+        cards[query] = chapter_embed(chapter, directory.chapter_projects(chapter.key), LOCALE)
     counts = len(directory.chapters), len(directory.projects)
     await engine.dispose()
-    return counts
+    return (*counts, cards)
 
 
 Run = Callable[[int], Awaitable[Any]]
+
+
+def chapter_options(index: int) -> dict[str, str]:
+    """The /chapter (and bare /card) options of the index-th request."""
+    return {"name": CHAPTER_QUERIES[index % len(CHAPTER_QUERIES)]}
+
+
+async def check_same_cards(session: Any, cards: dict[str, discord.Embed]) -> None:
+    """Make sure /chapter sends exactly the embed the bare bot sends for each query."""
+    for query, card in cards.items():
+        result = await session.sandbox.slash(
+            session.guild_id, session.channel_id, session.member_id, "chapter", {"name": query}, locale=LOCALE
+        )
+        sent = next(e.request_json for e in reversed(session.sandbox.exchanges) if "/callback" in e.path)
+        if sent["data"]["embeds"] != [card.to_dict()]:
+            raise SystemExit(f"/chapter {query!r} does not send the bare bot's card: {result.message}")
+    print("/chapter sends exactly the cards the bare bot sends")
 
 
 async def drive(count: int, concurrency: int, run: Run) -> float:
@@ -136,17 +161,8 @@ async def measure(label: str, count: int, concurrency: int, run: Run) -> list[st
     return [label, str(len(samples)), f"{p50:.2f}", f"{p99:.2f}", f"{worst:.2f}", f"{throughput:.0f}"]
 
 
-def constant_card() -> discord.Embed:
-    """An embed the size of a chapter card, built once."""
-    card = discord.Embed(title="Code for Romania", url="https://code4.ro", description="civic tech " * 60)
-    for name in ("Where", "Region", "Network", "Founded", "Joined", "Projects", "In numbers", "Links"):
-        card.add_field(name=name, value="a constant value of moderate length " * 2)
-    card.set_footer(text="Also known as: Code4Romania, code4.ro")
-    return card
-
-
-async def bare_bot(count: int, concurrency: int) -> list[list[str]]:
-    """The yardstick: a bare discord.py bot answering constants (a word, and an embed of a chapter's size)."""
+async def bare_bot(count: int, concurrency: int, cards: dict[str, discord.Embed]) -> list[list[str]]:
+    """The yardstick: a bare discord.py bot answering constants: a word, and the very cards /chapter sends."""
     sandbox = Sandbox()
     await sandbox.start()
     user = sandbox.create_user("user")
@@ -154,15 +170,14 @@ async def bare_bot(count: int, concurrency: int) -> list[list[str]]:
     channel = sandbox.find_channel(guild.id, "general")
     use_endpoints(sandbox.api_base, sandbox.gateway_url)
     bare = commands.Bot(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.1)
-    card = constant_card()
 
     @bare.tree.command(name="ping", description="constant")
     async def ping(interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_message("pong")
 
     @bare.tree.command(name="card", description="constant embed")
-    async def show_card(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_message(embed=card)
+    async def show_card(interaction: discord.Interaction[Any], name: str) -> None:
+        await interaction.response.send_message(embed=cards[name])
 
     async def setup_hook() -> None:
         await bare.tree.sync()
@@ -177,9 +192,11 @@ async def bare_bot(count: int, concurrency: int) -> list[list[str]]:
                 f"bare bot: /{name} constant",
                 count,
                 concurrency,
-                lambda i, name=name: sandbox.slash(guild.id, channel.id, user.id, name, {}, timeout=30),
+                lambda i, name=name, options=options: sandbox.slash(
+                    guild.id, channel.id, user.id, name, options(i), locale=LOCALE, timeout=30
+                ),
             )
-            for name in ("ping", "card")
+            for name, options in (("ping", lambda i: {}), ("card", chapter_options))
         ]
     finally:
         await bare.close()
@@ -198,10 +215,10 @@ async def main() -> None:
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
     started = time.perf_counter()
-    chapters, projects = await prepare(url, args.synthetic)
+    chapters, projects, cards = await prepare(url, args.synthetic)
     print(f"directory: {chapters} chapters, {projects} projects (prepared in {time.perf_counter() - started:.1f} s)")
 
-    rows = await bare_bot(args.count, args.concurrency)
+    rows = await bare_bot(args.count, args.concurrency, cards)
     baseline = {"word": float(rows[0][-1]), "embed": float(rows[1][-1])}
 
     session = await start_session(load_settings(_env_file=None, database_url=url, data_dir=folder))
@@ -255,11 +272,13 @@ async def main() -> None:
                     session.channel_id,
                     session.member_id,
                     "chapter",
-                    {"name": ["g0v", "code4romania", "Codeando Mexico", "code for afirca"][i % 4]},
+                    chapter_options(i),
+                    locale=LOCALE,
                     timeout=30,
                 ),
             ),
         ]
+        await check_same_cards(session, cards)
         for label, run in cases:
             row = await measure(label, args.count, args.concurrency, run)
             rows.append(row)

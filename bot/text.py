@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 def truncate(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` characters, ending with an ellipsis when cut."""
@@ -20,3 +22,14 @@ def flag(country: str | None) -> str:
     if not country or len(country) != 2 or not country.isalpha():
         return ""
     return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in country.upper())
+
+
+def well_formed(text: str) -> str:
+    """The text with each lone surrogate (which no UTF-8 encoder accepts) replaced by U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def searchable(text: str) -> str:
+    """Only the letters, marks and digits of `text`, words separated by one space: what a search reads."""
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in well_formed(text))
+    return " ".join(kept.split())

@@ -15,22 +15,31 @@ from bot.directory import formats
 from bot.directory.formats.isolated import parse_isolated
 from bot.directory.formats.reading import MAX_BYTES
 from bot.directory.records import REGIONS
-from bot.directory.service import STATUSES, TIERS, DirectoryService
+from bot.directory.service import STATUSES, TIERS, DirectoryService, require_searchable
 from bot.errors import UserError
 from bot.i18n import N_, number, t
-from bot.text import truncate
+from bot.text import truncate, well_formed
 from bot.types import Interaction
 from bot.ui.checks import home_organiser_only, organiser_only, require_directory_right, require_home_organiser
 from bot.ui.confirm import Choice, Decision
 from bot.ui.directory import (
+    TIER_LABELS,
+    ChapterCards,
     chapter_embed,
     chapters_listing,
+    country_choices,
+    find_country_code,
+    find_region,
+    find_tier,
     history_embed,
     issue_line,
     network_chart,
     overview_embed,
     project_embed,
+    projects_args,
     projects_listing,
+    region_choices,
+    tier_choices,
 )
 from bot.ui.editing import chapter_form, project_form, proposal_embed, proposals_embed
 from bot.ui.pages import PageButton, encode_args, page_view, register_source
@@ -39,16 +48,34 @@ from bot.ui.transformers import Chapter, Project
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
 
+CHAPTERS, PROJECTS = "c", "p"  # listing kinds, short to leave the button id's room to the query
 MAX_QUERY = 60
+CHART_IN_ENGLISH = N_("The chart is labelled in English: no font here can draw your language.")
 PROGRESS_EVERY = 2.0  # seconds between progress updates of a long import
 
-TIER_CHOICES = [app_commands.Choice(name=tier.capitalize(), value=tier) for tier in TIERS]
+TIER_CHOICES = [app_commands.Choice(name=TIER_LABELS[tier], value=tier) for tier in TIERS]
 STATUS_CHOICES = [app_commands.Choice(name=s.capitalize(), value=s) for s in STATUSES]
 REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in REGIONS]
 
 
 def _directory(client: CodeForAllBot) -> DirectoryService:
     return client.directory
+
+
+def _choices(found: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=truncate(name, 100), value=value) for name, value in found]
+
+
+async def _tier_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    return _choices(tier_choices(well_formed(current), interaction.locale))
+
+
+async def _region_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    return _choices(region_choices(well_formed(current), interaction.locale))
+
+
+async def _country_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    return _choices(country_choices(_directory(interaction.client), well_formed(current), interaction.locale))
 
 
 async def _topic_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -70,17 +97,18 @@ class Directory(commands.Cog):
     def __init__(self, bot: CodeForAllBot) -> None:
         self.bot = bot
         self.directory: DirectoryService = bot.directory
+        self.cards = ChapterCards(self.directory)
 
     async def cog_load(self) -> None:
         """Register the listings behind page buttons."""
-        register_source("chapters", lambda client, args, locale: chapters_listing(client.directory, args, locale))
-        register_source("projects", lambda client, args, locale: projects_listing(client.directory, args, locale))
+        register_source(CHAPTERS, lambda client, args, locale: chapters_listing(client.directory, args, locale))
+        register_source(PROJECTS, lambda client, args, locale: projects_listing(client.directory, args, locale))
         self.bot.add_dynamic_items(PageButton)
 
     async def _send_listing(self, interaction: Interaction, kind: str, args: dict[str, str]) -> None:
         args = {k: v for k, v in args.items() if v}
         encode_args(kind, args)
-        source = chapters_listing if kind == "chapters" else projects_listing
+        source = chapters_listing if kind == CHAPTERS else projects_listing
         listing = source(self.directory, args, interaction.locale)
         embed, view = page_view(kind, args, listing, 0, interaction.locale)
         await interaction.response.send_message(embed=embed, view=view)
@@ -89,9 +117,7 @@ class Directory(commands.Cog):
     @app_commands.describe(name="Name, short name or alias, e.g. g0v, Code for Romania, code4.ro")
     async def chapter(self, interaction: Interaction, name: Chapter) -> None:
         """Look a chapter up, forgiving typos."""
-        chapter = name
-        embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
-        await interaction.response.send_message(embed=embed)
+        await interaction.response.send_message(embed=self.cards.card(name, interaction.locale))
 
     @app_commands.command(name="project", description="Show a project of the network")
     @app_commands.describe(name="Project name")
@@ -102,21 +128,24 @@ class Directory(commands.Cog):
         await interaction.response.send_message(embed=project_embed(project, chapter, interaction.locale))
 
     @app_commands.command(name="chapters", description="List chapters, filtered by region, country or tier")
-    @app_commands.describe(region="Region", country="Country code, e.g. RO", tier="Place in the network")
-    @app_commands.choices(region=REGION_CHOICES, tier=TIER_CHOICES)
+    @app_commands.describe(
+        region="Region, e.g. Europe", country="Country, e.g. Romania or RO", tier="Place in the network"
+    )
+    @app_commands.autocomplete(region=_region_choices, country=_country_choices, tier=_tier_choices)
     async def chapters(
         self,
         interaction: Interaction,
-        region: str | None = None,
-        country: app_commands.Range[str, 2, 2] | None = None,
-        tier: str | None = None,
+        region: app_commands.Range[str, 1, 100] | None = None,
+        country: app_commands.Range[str, 1, 100] | None = None,
+        tier: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        """Paginated chapter list."""
-        if country and not country.isalpha():
-            raise UserError(N_("Country must be a two-letter code such as RO or TW."))
-        await self._send_listing(
-            interaction, "chapters", {"r": region or "", "n": (country or "").upper(), "i": tier or ""}
-        )
+        """Paginated chapter list; options as the lists show them, country by name in any language or code."""
+        args = {
+            "r": find_region(well_formed(region)) if region else "",
+            "n": find_country_code(well_formed(country)) if country else "",
+            "i": find_tier(well_formed(tier)) if tier else "",
+        }
+        await self._send_listing(interaction, CHAPTERS, args)
 
     @app_commands.command(name="projects", description="Search projects by words, chapter, topic or status")
     @app_commands.describe(words="Words in the name or description, any order", chapter="Chapter", topic="Topic")
@@ -131,19 +160,27 @@ class Directory(commands.Cog):
         status: str | None = None,
     ) -> None:
         """Paginated, ranked project search."""
+        words, topic = well_formed(words or ""), well_formed(topic or "")
+        require_searchable(words)
+        require_searchable(topic)
         chapter_key = chapter.key if chapter else ""
-        args = {"w": words or "", "c": chapter_key, "t": topic or "", "s": status or ""}
-        await self._send_listing(interaction, "projects", args)
+        await self._send_listing(
+            interaction, PROJECTS, projects_args(self.directory, words, chapter_key, topic, status or "")
+        )
 
     @app_commands.command(name="network", description="The network at a glance, with a chart")
     async def network(self, interaction: Interaction) -> None:
         """Counts by region and tier, and a chart image."""
         overview = self.directory.overview()
         await interaction.response.defer(thinking=True)
-        png = await asyncio.to_thread(network_chart, overview, interaction.locale)
+        chart = await asyncio.to_thread(network_chart, overview, interaction.locale)
         embed = overview_embed(overview, interaction.locale)
         embed.set_image(url="attachment://network.png")
-        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), "network.png"))
+        file = discord.File(io.BytesIO(chart.png), "network.png")
+        if chart.localised:
+            await interaction.followup.send(embed=embed, file=file)
+        else:
+            await interaction.followup.send(t(interaction.locale, CHART_IN_ENGLISH), embed=embed, file=file)
 
     @manage.command(name="add-chapter", description="Add a chapter (organisers)")
     @app_commands.choices(tier=TIER_CHOICES, region=REGION_CHOICES)

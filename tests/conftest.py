@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,3 +52,19 @@ async def feeds_server() -> AsyncIterator[FeedServer]:
     """A local feed server on 127.0.0.1 (see tests/feeds_server.py for the routes tests can set up)."""
     async with FeedServer() as server:
         yield server
+
+
+@pytest.fixture
+def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Charts as on a machine where the CJK font did not install."""
+    from bot.ui import charts
+
+    def clear() -> None:
+        for cached in (charts.font_files, charts._families, charts._glyphs):
+            cached.cache_clear()
+
+    monkeypatch.setattr(charts, "cjk_font_path", lambda: None)
+    clear()
+    yield
+    monkeypatch.undo()
+    clear()

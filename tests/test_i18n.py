@@ -293,3 +293,49 @@ def test_check_catalogues_reports_every_kind_of_problem(monkeypatch: pytest.Monk
         "ro: no catalogue",
     ):
         assert expected in problems
+
+
+@pytest.mark.parametrize(
+    ("locale", "count", "expected"),
+    [
+        ("en-US", 1, "Page 1/1 · 1 result"),
+        ("en-US", 2, "Page 1/1 · 2 results"),
+        ("ro", 1, "Pagina 1/1 · 1 rezultat"),
+        ("ro", 2, "Pagina 1/1 · 2 rezultate"),
+        ("ro", 20, "Pagina 1/1 · 20 de rezultate"),
+        ("pl", 3, "Strona 1/1 · 3 wyniki"),
+        ("pl", 5, "Strona 1/1 · 5 wyników"),
+        ("pl", 22, "Strona 1/1 · 22 wyniki"),
+        ("de", 1, "Seite 1/1 · 1 Ergebnis"),
+        ("ja", 1, "1/1 ページ · 1 件"),
+        ("ja", 7, "1/1 ページ · 7 件"),
+    ],
+)
+def test_counts_take_the_languages_plural_forms(locale: str, count: int, expected: str) -> None:
+    singular, plural = "Page {page}/{pages} · {count} result", "Page {page}/{pages} · {count} results"
+    assert i18n.tn(locale, singular, plural, count, page=1, pages=1, count=count) == expected
+
+
+def test_extraction_finds_plural_sentences(tmp_path: Path) -> None:
+    (tmp_path / "sample.py").write_text(
+        "from bot.i18n import tn\n\ndef reply(locale, n):\n"
+        "    return tn(locale, '{count} result', '{count} results', n, count=n)\n",
+        encoding="utf-8",
+    )
+    assert translations.extract_messages([tmp_path]) == [(None, ("{count} result", "{count} results"))]
+
+
+def test_a_plural_entry_needs_every_form_of_the_language(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    entry = 'msgid "{count} result"\nmsgid_plural "{count} results"\n'
+    header = 'msgid ""\nmsgstr ""\n"Language: {lang}\\n"\n"Plural-Forms: {forms}\\n"\n\n'
+    (tmp_path / "bot.pot").write_text(
+        header.format(lang="en", forms="nplurals=2; plural=(n != 1);") + entry + 'msgstr[0] ""\nmsgstr[1] ""\n'
+    )
+    ro = tmp_path / "ro" / "LC_MESSAGES" / "bot.po"
+    ro.parent.mkdir(parents=True)
+    forms = "nplurals=3; plural=(n==1 ? 0 : (n==0 || (n%100 > 0 && n%100 < 20)) ? 1 : 2);"
+    ro.write_text(header.format(lang="ro", forms=forms) + entry + 'msgstr[0] "{count} rezultat"\nmsgstr[1] "{n} x"\n')
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    assert translations.check_catalogues(["ro"], tmp_path / "bot.pot") == [
+        "ro: ('{count} result', '{count} results') needs 3 translated plural forms"
+    ]

@@ -8,23 +8,41 @@ corrects misspelt words against the (much smaller) vocabulary.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
+import opencc
+import Stemmer
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_HAN = re.compile(r"[\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+_SIMPLIFIED = opencc.OpenCC("t2s")
+_STEMMER = Stemmer.Stemmer("english")
 SCORED = 500  # name matches ranked by likeness; more than 50 pages of them go on in name order
+TYPO_LENGTH = 4  # words this long or longer are corrected when the directory does not know them
+CORRECTIONS_MEMORY = 4096  # misspelt words remembered with their corrections until the vocabulary changes
 
 
 def normalise(text: str) -> str:
-    """Casefold, strip accents and punctuation, collapse spaces: 'Codeando México!' -> 'codeando mexico'."""
+    """Casefold, strip accents and punctuation, fold Traditional and variant Han characters to one form.
+
+    'Codeando México!' -> 'codeando mexico'; '臺灣' and '台灣' -> '台湾'.
+    """
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+    words = _NON_WORD.sub(" ", stripped.casefold()).strip()
+    return _SIMPLIFIED.convert(words) if _HAN.search(words) else words
+
+
+def stem(word: str) -> str:
+    """The word's stem, so 'elections' and 'election' meet: a normalised word in, its Snowball stem out."""
+    return _STEMMER.stemWord(word)
 
 
 def compact(text: str) -> str:
@@ -34,13 +52,17 @@ def compact(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One searchable item: its key, display name, alternative names and free text."""
+    """One searchable item: its key, display name, alternative names, free text, and words that find it by name.
+
+    `keywords` (a chapter's country in every language, say) count as words of its name, but are not names.
+    """
 
     key: str
     name: str
     aliases: tuple[str, ...] = ()
     text: str = ""
     tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
 
 
 class RankedKeys(Sequence[str]):
@@ -106,7 +128,11 @@ class SearchIndex:
         self._sorted_names: list[tuple[str, str]] = []
         self._name_words = _Postings()
         self._text_words = _Postings()
+        self._keyword_words = _Postings()
         self._vocabulary: list[str] = []
+        self._stems: dict[str, list[str]] = {}
+        self._stems_by_length: dict[int, list[str]] = {}
+        self._corrected: dict[str, list[str]] = {}
         self._vocabulary_dirty = True
         self._choice_names: list[str] = []
         self._choice_keys: list[str] = []
@@ -152,6 +178,8 @@ class SearchIndex:
             self._name_words.discard(word, key)
         for word in _text_words(entry):
             self._text_words.discard(word, key)
+        for word in _words(entry.keywords):
+            self._keyword_words.discard(word, key)
         self._vocabulary_dirty = self._choices_dirty = self._order_dirty = True
 
     def _add(self, entry: Entry, *, keep_sorted: bool) -> None:
@@ -172,6 +200,8 @@ class SearchIndex:
             self._name_words.add(word, key)
         for word in _text_words(entry):
             self._text_words.add(word, key)
+        for word in _words(entry.keywords):
+            self._keyword_words.add(word, key)
 
     # -- look-ups ---------------------------------------------------------------------------------
 
@@ -181,7 +211,7 @@ class SearchIndex:
             for table in (self._exact_name, self._exact_alias):
                 keys = table.get(form)
                 if keys:
-                    return min(keys, key=lambda k: self._entries[k].name)
+                    return min(keys, key=lambda k: _likeness_to_typed(self._entries[k].name, query))
         return None
 
     def prefixed(self, query: str, limit: int) -> list[str]:
@@ -217,8 +247,13 @@ class SearchIndex:
         limit: int | None = None,
         within: set[str] | None = None,
         names_only: bool = False,
+        keywords: bool = True,
     ) -> Sequence[str]:
-        """Keys matching every word of the query (typos corrected), best first."""
+        """Keys matching every word of the query (any order, stems and typos forgiven), best first.
+
+        Name matches come first, ranked by likeness; then keyword (and, unless `names_only`, description
+        and tag) matches in name order.
+        """
         words = normalise(query).split()
         order = self._name_order()
         if not words:
@@ -227,26 +262,44 @@ class SearchIndex:
             return sorted(within & self._entries.keys(), key=order.__getitem__)[:limit]
         # While typing (names only) the last word is a prefix; a search takes a known word as it is.
         last = words[-1]
-        prefix_last = names_only or (last not in self._name_words.words and last not in self._text_words.words)
-        in_names = self._match_all(words, self._name_words, prefix_last=prefix_last)
-        in_text = (
-            set()
-            if names_only
-            else self._match_all(words, self._text_words, also=self._name_words, prefix_last=prefix_last)
+        prefix_last = names_only or not any(
+            last in postings.words for postings in (self._name_words, self._text_words, self._keyword_words)
         )
+        in_names = self._match_all(words, (self._name_words,), prefix_last=prefix_last)
+        also: tuple[_Postings, ...] = (self._name_words, self._keyword_words) if keywords else (self._name_words,)
+        if not names_only:
+            also += (self._text_words,)
+        in_other = self._match_all(words, also, prefix_last=prefix_last) if len(also) > 1 else set()
         if within is not None:
             in_names &= within
-            in_text &= within
+            in_other &= within
         exact = self.exact(query)
-        head = [exact] if exact in in_names or exact in in_text else []
+        head = [exact] if exact in in_names or exact in in_other else []
         named = [key for key in in_names if key != exact]
         names = [self._normal_names[key] for key in named]
-        # The names most like the query first (a partial sort in C), then every other match in name order.
-        scores = process.extract(" ".join(words), names, scorer=fuzz.token_set_ratio, limit=SCORED)
-        best = sorted((-score, order[named[position]], named[position]) for _, score, position in scores)
-        ranked = head + [key for _, _, key in best]
-        found = RankedKeys(ranked, (in_names | in_text).difference(ranked), self._ordered_keys)
+        # The names most like the query first (a partial sort in C), then every other match in name order;
+        # a name that starts with the query comes before one where the query is a later part.
+        typed = " ".join(words)
+        scores = process.extract(typed, names, scorer=fuzz.token_set_ratio, limit=SCORED)
+        best = sorted(
+            (not names[position].startswith(typed), -score, order[named[position]], named[position])
+            for _, score, position in scores
+        )
+        ranked = head + [key for *_, key in best]
+        found = RankedKeys(ranked, (in_names | in_other).difference(ranked), self._ordered_keys)
         return found if limit is None else found[:limit]
+
+    def best_named(self, query: str, margin: float = 10.0) -> str | None:
+        """The key whose name is clearly the likest of those the query's words name (None when unclear)."""
+        target = " ".join(normalise(query).split())
+        named = self.search(query, limit=SCORED, names_only=True, keywords=False)
+        if not named:
+            return None
+        scores = [fuzz.token_sort_ratio(target, self._normal_names[key]) for key in named]
+        top = max(scores)
+        if sum(score > top - margin for score in scores) == 1:
+            return named[scores.index(top)]
+        return None
 
     def suggest(self, query: str, limit: int = 3, cutoff: float = 60.0) -> list[str]:
         """Keys whose names look most like the query, for 'did you mean'."""
@@ -298,43 +351,68 @@ class SearchIndex:
                     break
         return list(seen.values())
 
-    def _match_all(
-        self, words: list[str], postings: _Postings, also: _Postings | None = None, *, prefix_last: bool = True
-    ) -> set[str]:
+    def _match_all(self, words: list[str], postings: tuple[_Postings, ...], *, prefix_last: bool = True) -> set[str]:
         result: set[str] | None = None
         for position, word in enumerate(words):
-            last = prefix_last and position == len(words) - 1
-            keys = self._word_keys(word, postings, prefix=last)
-            if also is not None:
-                keys |= self._word_keys(word, also, prefix=last)
+            keys = self._word_keys(word, postings, prefix=prefix_last and position == len(words) - 1)
             result = keys if result is None else result & keys
             if not result:
                 return set()
         return result or set()
 
-    def _word_keys(self, word: str, postings: _Postings, *, prefix: bool) -> set[str]:
-        keys = set(postings.words.get(word, ()))
+    def _word_keys(self, word: str, postings: tuple[_Postings, ...], *, prefix: bool) -> set[str]:
+        """Keys with the word, a word of the same stem, (last word) a word it begins, or else a close typo."""
         vocabulary = self._sorted_vocabulary()
+        known = self._stems.get(stem(word), [])
+        forms = known or [word]
         if prefix:
             start = bisect.bisect_left(vocabulary, word)
-            for candidate in vocabulary[start : start + 200]:
-                if not candidate.startswith(word):
-                    break
-                keys |= postings.words.get(candidate, set())
-        if not keys and len(word) >= 4:
-            for candidate, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80):
-                keys |= postings.words.get(candidate, set())
-        return keys
+            forms = forms + list(itertools.takewhile(lambda w: w.startswith(word), vocabulary[start : start + 200]))
+        if len(forms) == 1 and not known and len(word) >= TYPO_LENGTH:
+            # A word the directory does not know at all (as typed, by stem, or begun): a typo.
+            forms = self._corrections(word)
+        return _keys(forms, postings)
+
+    def _corrections(self, word: str) -> list[str]:
+        """Known words a misspelt word may mean: one like it, or one whose stem it begins with one slip."""
+        if word in self._corrected:
+            return self._corrected[word]
+        vocabulary = self._sorted_vocabulary()
+        found = [w for w, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80)]
+        for length in range(TYPO_LENGTH, len(word) + 1):
+            stems = self._stems_by_length.get(length, [])
+            for root, _, _ in process.extract(word[:length], stems, scorer=Levenshtein.distance, score_cutoff=1):
+                found += self._stems[root]
+        if len(self._corrected) >= CORRECTIONS_MEMORY:
+            self._corrected.clear()
+        self._corrected[word] = found
+        return found
 
     def _sorted_vocabulary(self) -> list[str]:
         if self._vocabulary_dirty:
-            self._vocabulary = sorted(self._name_words.words.keys() | self._text_words.words.keys())
+            self._vocabulary = sorted(
+                self._name_words.words.keys() | self._text_words.words.keys() | self._keyword_words.words.keys()
+            )
+            self._stems = {}
+            for word in self._vocabulary:
+                self._stems.setdefault(stem(word), []).append(word)
+            self._stems_by_length = {}
+            self._corrected = {}
+            for root in self._stems:
+                self._stems_by_length.setdefault(len(root), []).append(root)
             self._vocabulary_dirty = False
         return self._vocabulary
 
 
+def _likeness_to_typed(name: str, typed: str) -> tuple[bool, bool, str]:
+    """Sorts the name spelt exactly as typed first, then one differing only in case, then by name."""
+    return name != typed, name.casefold() != typed.casefold(), name
+
+
 def _forms(text: str) -> set[str]:
-    forms = {normalise(text), compact(text)}
+    """The forms a name is known by exactly: as typed (normalised), without spaces, and its words in any order."""
+    normal = normalise(text)
+    forms = {normal, normal.replace(" ", ""), " ".join(sorted(normal.split()))}
     forms.discard("")
     return forms
 
@@ -358,6 +436,14 @@ def _name_words(entry: Entry) -> set[str]:
 
 def _text_words(entry: Entry) -> set[str]:
     return _words((entry.text, *entry.tags))
+
+
+def _keys(words: Iterable[str], postings: tuple[_Postings, ...]) -> set[str]:
+    keys: set[str] = set()
+    for word in words:
+        for table in postings:
+            keys |= table.words.get(word, set())
+    return keys
 
 
 def _discard(table: dict[str, set[str]], form: str, key: str) -> None:

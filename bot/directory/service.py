@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.directory import formats
-from bot.directory.index import Entry, SearchIndex, normalise
+from bot.directory.countries import country_names
+from bot.directory.index import Entry, SearchIndex, normalise, stem
 from bot.directory.records import (
     STATUSES,
     TIERS,
@@ -174,6 +175,9 @@ class DirectoryService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self.revision = 0
+        """Changes whenever what is held in memory changes: caches of what is shown are keyed by it."""
+        self._resolved: dict[tuple[int, str], str | None] = {}
         self.chapters: dict[str, ChapterInfo] = {}
         self.projects: dict[str, ProjectInfo] = {}
         self.summits: dict[str, SummitInfo] = {}
@@ -181,6 +185,7 @@ class DirectoryService:
         self._project_index = SearchIndex()
         self._projects_by_chapter: dict[str, list[str]] = {}
         self._projects_by_topic: dict[str, set[str]] = {}
+        self._topic_names: dict[str, str] = {}
         self._projects_by_status: dict[str, set[str]] = {}
         self.network: Mapping[str, Any] | None = None
 
@@ -215,14 +220,19 @@ class DirectoryService:
         self._chapter_index = SearchIndex(_chapter_entry(c) for c in self.chapters.values())
         self._project_index = SearchIndex(_project_entry(p) for p in self.projects.values())
         self._projects_by_chapter, self._projects_by_topic, self._projects_by_status = {}, {}, {}
+        self._topic_names = {}
         for project in self.projects.values():
             self._file_project(project)
+        self.revision += 1
+        self._resolved.clear()
 
     def _file_project(self, project: ProjectInfo) -> None:
         if project.chapter_key:
             self._projects_by_chapter.setdefault(project.chapter_key, []).append(project.key)
         for topic in project.topics:
-            self._projects_by_topic.setdefault(normalise(topic), set()).add(project.key)
+            key = topic_key(topic)
+            self._projects_by_topic.setdefault(key, set()).add(project.key)
+            self._topic_names.setdefault(key, normalise(topic))
         self._projects_by_status.setdefault(project.status, set()).add(project.key)
 
     # -- chapters -----------------------------------------------------------------------------------
@@ -231,8 +241,8 @@ class DirectoryService:
         """The chapter a member means: exact name, alias, a clear prefix or a clear typo; else NotFound."""
         key = self._resolve(self._chapter_index, query)
         if key is None:
-            suggestions = [self.chapters[k].name for k in self._chapter_index.suggest(query)]
-            raise NotFound(N_("chapter"), query, suggestions)
+            suggestions = [self.chapters[k].name for k in _suggestions(self._chapter_index, query)]
+            raise NotFound(N_("chapter"), query, suggestions, hint=CHAPTER_HINT)
         return self.chapters[key]
 
     def complete_chapters(self, query: str, limit: int = 25) -> list[ChapterInfo]:
@@ -263,9 +273,13 @@ class DirectoryService:
         """The project a member means, else NotFound with suggestions."""
         key = self._resolve(self._project_index, query)
         if key is None:
-            suggestions = [self.projects[k].name for k in self._project_index.suggest(query)]
-            raise NotFound(N_("project"), query, suggestions)
+            suggestions = [self.projects[k].name for k in _suggestions(self._project_index, query)]
+            raise NotFound(N_("project"), query, suggestions, hint=PROJECT_HINT)
         return self.projects[key]
+
+    def suggest_projects(self, words: str, limit: int = 3) -> list[ProjectInfo]:
+        """Projects whose names look like the words, for 'did you mean' under an empty search."""
+        return [self.projects[key] for key in self._project_index.suggest(words, limit)]
 
     def complete_projects(self, query: str, limit: int = 25) -> list[ProjectInfo]:
         """Autocomplete choices for projects."""
@@ -274,10 +288,14 @@ class DirectoryService:
     def complete_topics(self, query: str, limit: int = 25) -> list[str]:
         """Known topics starting with (or containing) the query."""
         wanted = normalise(query)
-        topics = sorted(self._projects_by_topic)
+        topics = self.topic_names()
         starts = [t for t in topics if t.startswith(wanted)]
         contains = [t for t in topics if wanted in t and not t.startswith(wanted)]
         return (starts + contains)[:limit]
+
+    def topic_names(self) -> list[str]:
+        """Every topic, as autocomplete shows it, in name order."""
+        return sorted(self._topic_names.values())
 
     def search_projects(
         self,
@@ -287,12 +305,14 @@ class DirectoryService:
         topic: str | None = None,
         status: str | None = None,
     ) -> Sequence[ProjectInfo]:
-        """Projects matching the words (any order, typos forgiven), filtered, best first."""
+        """Projects matching the words (any order, stems and typos forgiven), filtered, best first."""
+        require_searchable(words)
+        require_searchable(topic or "")
         within: set[str] | None = None
         if chapter:
             within = set(self._projects_by_chapter.get(self.find_chapter(chapter).key, []))
         if topic:
-            by_topic = self._projects_by_topic.get(normalise(topic), set())
+            by_topic = self._projects_by_topic.get(topic_key(topic), set())
             within = set(by_topic) if within is None else within & by_topic
         if status:
             if status not in STATUSES:
@@ -561,13 +581,13 @@ class DirectoryService:
                 )
 
     def _resolve(self, index: SearchIndex, query: str) -> str | None:
-        if not normalise(query):
-            return None
-        key = index.exact(query)
-        for candidates in (index.prefixed(query, 2), index.search(query, limit=2, names_only=True)):
-            if key is None and len(candidates) == 1:
-                key = candidates[0]
-        return key or index.best_guess(query)
+        """What `_look_up` finds, remembered until the directory changes (members ask the same names)."""
+        memo = (id(index), query)
+        if memo not in self._resolved:
+            if len(self._resolved) >= RESOLVED_MEMORY:
+                self._resolved.clear()
+            self._resolved[memo] = _look_up(index, query)
+        return self._resolved[memo]
 
 
 class _Writer:
@@ -897,6 +917,51 @@ def _summit_info(row: Summit) -> SummitInfo:
     )
 
 
+CHAPTER_HINT = N_("List them with /chapters, or pick one from the list that opens as you type.")
+PROJECT_HINT = N_("Search them with /projects, or pick one from the list that opens as you type.")
+SEARCHABLE = N_("“{query}” has no letters or digits to search for: type a word of a name or description.")
+
+
+RESOLVED_MEMORY = 4096
+
+
+def _look_up(index: SearchIndex, query: str) -> str | None:
+    """Exact name or alias, else the one name the query begins or whose words it has, else the clearly
+    likest such name, else the one record a keyword (a country's name) finds, else a clear typo."""
+    if not normalise(query):
+        return None
+    ways: tuple[Callable[[], Sequence[str]], ...] = (
+        lambda: index.prefixed(query, 2),
+        lambda: index.search(query, limit=2, names_only=True, keywords=False),
+    )
+    key = index.exact(query)
+    for way in ways:
+        if key is None and len(candidates := way()) == 1:
+            key = candidates[0]
+    if key is None:
+        key = index.best_named(query)
+    if key is None and len(found := index.search(query, limit=2, names_only=True)) == 1:
+        key = found[0]
+    return key or index.best_guess(query)
+
+
+def require_searchable(text: str) -> None:
+    """Refuse words that have nothing to search for ('%%%'), rather than take them for 'everything'."""
+    if text.strip() and not normalise(text):
+        raise UserError(SEARCHABLE, query=text)
+
+
+def topic_key(topic: str) -> str:
+    """What topics are grouped by: their words' stems, so 'Election' and 'elections' are one topic."""
+    return " ".join(stem(word) for word in normalise(topic).split())
+
+
+def _suggestions(index: SearchIndex, query: str, limit: int = 3) -> list[str]:
+    """Keys for 'did you mean': what the query's words find by name (a country's chapters), else look-alikes."""
+    found = list(index.search(query, limit=limit, names_only=True)) if normalise(query) else []
+    return found or index.suggest(query, limit)
+
+
 def _chapter_entry(chapter: ChapterInfo) -> Entry:
     aliases: Iterable[str] = (
         chapter.key,
@@ -904,7 +969,13 @@ def _chapter_entry(chapter: ChapterInfo) -> Entry:
         *chapter.aliases,
         *chapter.names.values(),
     )
-    return Entry(chapter.key, chapter.name, tuple(a for a in aliases if a), chapter.description or "")
+    return Entry(
+        chapter.key,
+        chapter.name,
+        tuple(a for a in aliases if a),
+        chapter.description or "",
+        keywords=country_names(chapter.country),
+    )
 
 
 def _project_entry(project: ProjectInfo) -> Entry:

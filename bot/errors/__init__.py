@@ -24,19 +24,24 @@ class UserError(Exception):
 class NotFound(UserError):
     """Nothing matched; carries 'did you mean' suggestions."""
 
-    def __init__(self, what: str, query: str, suggestions: list[str] | None = None) -> None:
+    def __init__(self, what: str, query: str, suggestions: list[str] | None = None, *, hint: str | None = None) -> None:
         self.what = what
         self.query = query
         self.suggestions = suggestions or []
+        self.hint = hint
         super().__init__(N_("No {what} matches “{query}”."), what=what, query=query)
         if self.suggestions:
             self.args = (str(self) + f" Did you mean: {', '.join(self.suggestions)}?",)
+        elif hint:
+            self.args = (f"{self} {hint}",)
 
     def translated(self, locale: Localeish) -> str:
-        """'No chapter matches …', then the suggestions, in the user's language."""
+        """'No chapter matches …', then the suggestions (else what to do next), in the user's language."""
         text = t(locale, self.message, what=t(locale, self.what), query=self.query)
         if self.suggestions:
             text += t(locale, " Did you mean: {suggestions}?", suggestions=", ".join(self.suggestions))
+        elif self.hint:
+            text += " " + t(locale, self.hint)
         return text
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gettext
 import logging
 import string
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -147,6 +149,30 @@ def t(locale: Localeish, message: str, /, **params: object) -> str:
     except _FORMAT_ERRORS:
         log.warning("cannot format %r with %s", message, sorted(params))
         return message
+
+
+def tn(locale: Localeish, singular: str, plural: str, count: int, /, **params: object) -> str:
+    """The form of `singular`/`plural` that `count` takes in `locale` (gettext plural forms), formatted with
+    `params`; English when no usable translation. Never raises."""
+    name = catalogue_for(locale)
+    catalogue = load_catalogue(name) if name else None
+    entry = catalogue.get(singular) if catalogue else None
+    english = singular if count == 1 else plural
+    forms = entry.string if entry is not None and not entry.fuzzy else None
+    if catalogue is not None and isinstance(forms, tuple) and all(forms):
+        chosen = forms[min(_plural_rule(catalogue.plural_expr)(count), len(forms) - 1)]
+        if (placeholders(chosen) or frozenset()) <= (placeholders(plural) or frozenset()):
+            try:
+                return chosen.format(**params)
+            except _FORMAT_ERRORS:
+                log.warning("bad %s translation of %r", name, singular)
+    return t(None, english, **params)
+
+
+@functools.cache
+def _plural_rule(expression: str) -> Callable[[int], int]:
+    """A catalogue's ``Plural-Forms`` expression as a function from a count to a form's index."""
+    return gettext.c2py(expression)
 
 
 @functools.lru_cache(maxsize=64)

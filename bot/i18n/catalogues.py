@@ -9,6 +9,8 @@ Code marks what to translate in three ways, all collected into the template:
 
 * ``t(locale, "English text", name=value)`` for anything the bot says;
 * ``N_("English text")`` for a literal translated later, e.g. a label in a table passed to `t` by value;
+* ``tn(locale, "{count} result", "{count} results", n, count=...)`` for a sentence with a count: a plural
+  entry with as many forms as the language has (``Plural-Forms`` in the catalogue's header);
 * slash command texts, as plain strings or ``locale_str`` in the decorators; `bot.i18n.translator.BotTranslator` translates
   them when the tree syncs.
 
@@ -63,7 +65,16 @@ from bot.i18n import (
 )
 
 SOURCE_ROOTS = (Path(__file__).resolve().parents[1], Path(__file__).resolve().parents[2] / "cogs")
-Entry = tuple[str | None, str]
+Message = str | tuple[str, str]
+"""A msgid: one sentence, or (singular, plural) for a sentence with a count (``tn``)."""
+Entry = tuple[str | None, Message]
+
+
+def _message(msgid: object) -> Message:
+    if isinstance(msgid, (tuple, list)):
+        return (str(msgid[0]), str(msgid[1]))
+    return str(msgid)
+
 
 HEADER = f"""\
 # Messages of the Code for All network bot.
@@ -106,20 +117,21 @@ def command_messages(tree: app_commands.CommandTree[Any]) -> list[Entry]:
     return _unique((context, text) for context, text, _ in _command_entries(tree))
 
 
-def _marked_literal(node: ast.Call) -> str | None:
+def _marked_literal(node: ast.Call) -> Message | None:
     func = node.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-    position = {"t": 1, "N_": 0}.get(name or "")
-    if position is None or len(node.args) <= position:
+    positions = {"t": (1,), "N_": (0,), "tn": (1, 2)}.get(name or "")
+    if positions is None or len(node.args) <= positions[-1]:
         return None
-    argument = node.args[position]
-    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-        return argument.value
-    return None
+    texts = [node.args[position] for position in positions]
+    literals = [a.value for a in texts if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if len(literals) != len(texts):
+        return None
+    return literals[0] if len(literals) == 1 else (literals[0], literals[1])
 
 
-def _source_messages(roots: Sequence[Path]) -> list[tuple[str, Path, int]]:
-    found: list[tuple[str, Path, int]] = []
+def _source_messages(roots: Sequence[Path]) -> list[tuple[Message, Path, int]]:
+    found: list[tuple[Message, Path, int]] = []
     for root in roots:
         for path in sorted(root.rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -146,9 +158,9 @@ def build_template(tree: app_commands.CommandTree[Any], roots: Sequence[Path] = 
     for context, text, where in _command_entries(tree):
         template.add(text, context=context, auto_comments=[where])
     base = SOURCE_ROOTS[0].parent
-    for text, path, line in _source_messages(roots):
+    for message, path, line in _source_messages(roots):
         relative = path.relative_to(base) if path.is_relative_to(base) else path
-        template.add(text, locations=[(relative.as_posix(), line)])
+        template.add(message, locations=[(relative.as_posix(), line)])
     return template
 
 
@@ -170,14 +182,18 @@ def read_template(path: Path = TEMPLATE) -> Catalog:
     return read_catalogue(path)
 
 
-def _label(context: str | None, msgid: str) -> str:
+def _label(context: str | None, msgid: Message) -> str:
     return f"[{context}] {msgid!r}" if context else repr(msgid)
 
 
-def _entry_problems(name: str, context: str | None, msgid: str, text: object, fuzzy: bool) -> list[str]:
+def _entry_problems(
+    name: str, context: str | None, msgid: Message, text: object, fuzzy: bool, forms: int = 1
+) -> list[str]:
     where = f"{name}: {_label(context, msgid)}"
     if fuzzy:
         return [f"{where} is fuzzy"]
+    if isinstance(msgid, tuple):
+        return _plural_problems(where, msgid, text, forms)
     if not isinstance(text, str) or not text:
         return [f"{where} is not translated"]
     expected, found = placeholders(msgid), placeholders(text)
@@ -190,6 +206,20 @@ def _entry_problems(name: str, context: str | None, msgid: str, text: object, fu
     return []
 
 
+def _plural_problems(where: str, msgid: tuple[str, str], text: object, forms: int) -> list[str]:
+    """A plural entry needs each of the language's forms, using no placeholder the English plural lacks."""
+    if not isinstance(text, tuple) or len(text) != forms or not all(text):
+        return [f"{where} needs {forms} translated plural forms"]
+    expected = placeholders(msgid[1]) or frozenset()
+    for form in text:
+        found = placeholders(form)
+        if found is None:
+            return [f"{where} has malformed braces: {form!r}"]
+        if not found <= expected:
+            return [f"{where} has placeholders {sorted(found)}, expected some of {sorted(expected)}"]
+    return []
+
+
 def check_catalogues(names: Sequence[str] = CATALOGUES, template_path: Path = TEMPLATE) -> list[str]:
     """Every problem of the catalogues against the template, one readable line each (empty when fine)."""
     problems: list[str] = []
@@ -198,12 +228,10 @@ def check_catalogues(names: Sequence[str] = CATALOGUES, template_path: Path = TE
     for message in template:
         if not message.id:
             continue
-        if not isinstance(message.id, str):
-            problems.append(f"template: plural entry {message.id!r} (use one sentence with a placeholder)")
-            continue
-        if placeholders(message.id) is None:
-            problems.append(f"template: {_label(message.context, message.id)} has malformed braces")
-        wanted[(message.context, message.id)] = None
+        msgid = _message(message.id)
+        if any(placeholders(text) is None for text in (msgid if isinstance(msgid, tuple) else (msgid,))):
+            problems.append(f"template: {_label(message.context, msgid)} has malformed braces")
+        wanted[(message.context, msgid)] = None
     for name in names:
         path = catalogue_path(name)
         if not path.is_file():
@@ -215,11 +243,11 @@ def check_catalogues(names: Sequence[str] = CATALOGUES, template_path: Path = TE
             if entry is None:
                 problems.append(f"{name}: {_label(context, msgid)} is missing")
             else:
-                problems += _entry_problems(name, context, msgid, entry.string, entry.fuzzy)
+                problems += _entry_problems(name, context, msgid, entry.string, entry.fuzzy, catalogue.num_plurals)
         problems += [
             f"{name}: {_label(entry.context, str(entry.id))} is not in the template (obsolete)"
             for entry in catalogue
-            if entry.id and (entry.context, entry.id) not in wanted
+            if entry.id and (entry.context, _message(entry.id)) not in wanted
         ]
     return problems
 

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import base64
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import discord
 
-from bot.directory.records import ImportIssue
-from bot.directory.service import TIERS, ChangeInfo, ChapterInfo, DirectoryService, Overview, ProjectInfo
-from bot.i18n import N_, Localeish, locale_tag, number, t
+from bot.directory.countries import country_name, find_country, suggest_countries
+from bot.directory.index import normalise
+from bot.directory.records import REGIONS, ImportIssue
+from bot.directory.service import (
+    TIERS,
+    ChangeInfo,
+    ChapterInfo,
+    DirectoryService,
+    Overview,
+    ProjectInfo,
+    topic_key,
+)
+from bot.errors import UserError
+from bot.i18n import CATALOGUES, N_, Localeish, locale_tag, number, t, tn
 from bot.lazy import LazyMap
-from bot.text import flag, truncate
+from bot.text import flag, searchable, truncate
 from bot.ui.charts import can_render, stacked_bar_chart
 from bot.ui.pages import Listing
 
@@ -67,9 +81,16 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
         embed.add_field(name=t(locale, "Joined the network"), value=str(chapter.joined))
     if projects:
         names = ", ".join(p.name for p in projects[:8])
-        more = t(locale, " and {count} more", count=len(projects) - 8) if len(projects) > 8 else ""
+        extra = len(projects) - 8
+        more = (
+            tn(locale, " and {count} more", " and {count} more", extra, count=number(locale, extra))
+            if extra > 0
+            else ""
+        )
         embed.add_field(
-            name=t(locale, "Projects ({count})", count=number(locale, len(projects))),
+            name=tn(
+                locale, "Project ({count})", "Projects ({count})", len(projects), count=number(locale, len(projects))
+            ),
             value=truncate(names + more, 1024),
             inline=False,
         )
@@ -93,6 +114,28 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
     footer = t(locale, "Also known as: {aliases}", aliases=aliases) if aliases else chapter.key
     embed.set_footer(text=truncate(footer, 2048))
     return within_limits(embed)
+
+
+class ChapterCards:
+    """Rendered chapter cards by chapter and language, dropped whenever the directory's revision changes."""
+
+    def __init__(self, directory: DirectoryService, limit: int = 4096) -> None:
+        self._directory = directory
+        self._limit = limit
+        self._revision = directory.revision
+        self._cards: dict[tuple[str, str], discord.Embed] = {}
+
+    def card(self, chapter: ChapterInfo, locale: Localeish) -> discord.Embed:
+        """The chapter's card in the member's language (shared: never change the embed returned)."""
+        if self._revision != self._directory.revision or len(self._cards) >= self._limit:
+            self._cards.clear()
+            self._revision = self._directory.revision
+        key = (chapter.key, locale_tag(locale))
+        card = self._cards.get(key)
+        if card is None:
+            card = chapter_embed(chapter, self._directory.chapter_projects(chapter.key), locale)
+            self._cards[key] = card
+        return card
 
 
 def project_embed(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> discord.Embed:
@@ -141,14 +184,21 @@ def project_line(project: ProjectInfo, chapter: ChapterInfo | None, locale: Loca
 
 def overview_embed(overview: Overview, locale: Localeish) -> discord.Embed:
     """Network counts by region, tier and status."""
+    chapters, projects, summits = overview.chapters, overview.projects, overview.summits
     embed = discord.Embed(
         title=t(locale, "The Code for All network"),
-        description=t(
-            locale,
-            "**{chapters}** chapters · **{projects}** projects · **{summits}** summits and meetings",
-            chapters=number(locale, overview.chapters),
-            projects=number(locale, overview.projects),
-            summits=number(locale, overview.summits),
+        description=" · ".join(
+            (
+                tn(locale, "**{count}** chapter", "**{count}** chapters", chapters, count=number(locale, chapters)),
+                tn(locale, "**{count}** project", "**{count}** projects", projects, count=number(locale, projects)),
+                tn(
+                    locale,
+                    "**{count}** summit or meeting",
+                    "**{count}** summits and meetings",
+                    summits,
+                    count=number(locale, summits),
+                ),
+            )
         ),
         colour=TIER_COLOURS["governing"],
     )
@@ -185,43 +235,148 @@ def history_embed(title: str, changes: Sequence[ChangeInfo], locale: Localeish) 
     return embed
 
 
+def short_token(value: str) -> str:
+    """Six characters standing for a longer value (a chapter's key, a topic) in a button id."""
+    return base64.urlsafe_b64encode(hashlib.blake2b(value.encode(), digest_size=6).digest()).decode()[:6]
+
+
+def _choice_names(values: Iterable[str], labels: Mapping[str, str]) -> dict[str, str]:
+    """Each normalised way to say a value (the value, its English label, its label in every catalogue) -> value."""
+    names: dict[str, str] = {}
+    for value in values:
+        label = labels.get(value, value)
+        for said in (value, label, *(t(language, label) for language in CATALOGUES)):
+            names.setdefault(normalise(said), value)
+    return names
+
+
+def _find_choice(text: str, names: Mapping[str, str]) -> str | None:
+    """The value `text` names exactly, else the one value whose name begins with it ('Latin America')."""
+    typed = normalise(text)
+    if typed in names:
+        return names[typed]
+    begun = {value for name, value in names.items() if typed and name.startswith(typed)}
+    return begun.pop() if len(begun) == 1 else None
+
+
+def find_tier(text: str) -> str:
+    """The tier a member means: 'governing', 'Governing partner', or the label in their language."""
+    tier = _find_choice(text, _choice_names(TIERS, TIER_LABELS))
+    if tier is None:
+        labels = ", ".join(TIER_LABELS[tier] for tier in TIERS)
+        raise UserError(
+            N_("“{value}” is not a place in the network: choose one of {choices}."), value=text, choices=labels
+        )
+    return tier
+
+
+def find_region(text: str) -> str:
+    """The region a member means: as the lists show it, the start of it ('Latin America'), or translated."""
+    region = _find_choice(text, _choice_names(REGIONS, {}))
+    if region is None:
+        raise UserError(
+            N_("“{value}” is not a region: choose one of {choices}."), value=text, choices=", ".join(REGIONS)
+        )
+    return region
+
+
+def find_country_code(text: str) -> str:
+    """The two-letter code of a country a member names in any language the bot speaks ('România' -> 'RO')."""
+    code = find_country(text)
+    if code is None:
+        suggestions = suggest_countries(text)
+        if suggestions:
+            names = ", ".join(country_name(code, "en") for code in suggestions)
+            raise UserError(
+                N_("“{value}” is not a country I know. Did you mean: {suggestions}?"), value=text, suggestions=names
+            )
+        raise UserError(
+            N_("“{value}” is not a country I know: type its name, such as Romania, or its code, such as RO."),
+            value=text,
+        )
+    return code
+
+
+def tier_choices(current: str, locale: Localeish) -> list[tuple[str, str]]:
+    """(label in the member's language, tier) for autocomplete."""
+    return _matching([(tier_label(tier, locale), tier) for tier in TIERS], current)
+
+
+def region_choices(current: str, locale: Localeish) -> list[tuple[str, str]]:
+    """(region in the member's language, region) for autocomplete."""
+    return _matching([(t(locale, region), region) for region in REGIONS], current)
+
+
+def country_choices(directory: DirectoryService, current: str, locale: Localeish) -> list[tuple[str, str]]:
+    """(name in the member's language, code) of the countries that have chapters, for autocomplete."""
+    codes = sorted({c.country for c in directory.chapters.values() if c.country})
+    named = sorted((country_name(code, locale_tag(locale)), code) for code in codes)
+    found = find_country(current) if current else None
+    return _matching(named, current, also={found} if found else set())
+
+
+def _matching(choices: list[tuple[str, str]], current: str, also: set[str] | None = None) -> list[tuple[str, str]]:
+    typed = normalise(current)
+    return [(name, value) for name, value in choices if typed in normalise(name) or value in (also or set())][:25]
+
+
 def chapters_listing(directory: DirectoryService, args: Mapping[str, str], locale: Localeish) -> Listing:
-    """Chapters filtered by region (r), country (n) and tier (i)."""
-    found = directory.list_chapters(region=args.get("r"), country=args.get("n"), tier=args.get("i"))
-    region, tier = args.get("r"), args.get("i")
+    """Chapters filtered by region (r), country code (n) and tier (i)."""
+    region, country, tier = args.get("r"), args.get("n"), args.get("i")
+    found = directory.list_chapters(region=region, country=country, tier=tier)
     filters = ", ".join(
-        v for v in (t(locale, region) if region else "", args.get("n"), tier_label(tier, locale) if tier else "") if v
-    )
-    return Listing(
-        t(locale, "Chapters ({filters})", filters=filters) if filters else t(locale, "Chapters"),
-        LazyMap(found, lambda chapter: chapter_line(chapter, locale)),
-        t(locale, "No chapter matches."),
-    )
-
-
-def projects_listing(directory: DirectoryService, args: Mapping[str, str], locale: Localeish) -> Listing:
-    """Projects matching words (w), chapter (c), topic (t) and status (s)."""
-    found = directory.search_projects(
-        args.get("w", ""), chapter=args.get("c"), topic=args.get("t"), status=args.get("s")
-    )
-    lines = LazyMap(found, lambda p: project_line(p, directory.chapters.get(p.chapter_key or ""), locale))
-    chapter = directory.chapters.get(args.get("c", ""))
-    status = args.get("s")
-    what = " · ".join(
         v
         for v in (
-            args.get("w"),
-            chapter.name if chapter else "",
-            args.get("t"),
-            t(locale, status.capitalize()) if status else "",
+            t(locale, region) if region else "",
+            country_name(country, locale_tag(locale)) if country else "",
+            tier_label(tier, locale) if tier else "",
         )
         if v
     )
     return Listing(
-        t(locale, "Projects: {filters}", filters=what) if what else t(locale, "Projects"),
-        lines,
-        t(locale, "No project matches."),
+        t(locale, "Chapters ({filters})", filters=filters) if filters else t(locale, "Chapters"),
+        LazyMap(found, lambda chapter: chapter_line(chapter, locale)),
+        t(locale, "No chapter matches. Try /chapters with fewer options, or look a name up with /chapter."),
     )
+
+
+def projects_args(directory: DirectoryService, words: str, chapter_key: str, topic: str, status: str) -> dict[str, str]:
+    """What a project search's page buttons carry: the words, tokens for the chapter and topic, the status."""
+    return {
+        "w": searchable(words),
+        "c": short_token(chapter_key) if chapter_key else "",
+        "t": short_token(topic_key(topic)) if topic else "",
+        "s": status,
+    }
+
+
+def projects_listing(directory: DirectoryService, args: Mapping[str, str], locale: Localeish) -> Listing:
+    """Projects matching words (w), chapter (c) and topic (t) tokens, and status (s)."""
+    words, status = args.get("w", ""), args.get("s")
+    chapter = next((c for c in directory.chapters.values() if args.get("c") and short_token(c.key) == args["c"]), None)
+    topic = next(
+        (name for name in directory.topic_names() if args.get("t") and short_token(topic_key(name)) == args["t"]), None
+    )
+    lost = (args.get("c") and chapter is None) or (args.get("t") and topic is None)
+    found: Sequence[ProjectInfo] = (
+        []
+        if lost
+        else directory.search_projects(words, chapter=chapter.key if chapter else None, topic=topic, status=status)
+    )
+    lines = LazyMap(found, lambda p: project_line(p, directory.chapters.get(p.chapter_key or ""), locale))
+    what = " · ".join(
+        v
+        for v in (words, chapter.name if chapter else "", topic or "", t(locale, status.capitalize()) if status else "")
+        if v
+    )
+    suggestions = (
+        [p.localised_name(locale_tag(locale)) for p in directory.suggest_projects(words)] if words and not found else []
+    )
+    if suggestions:
+        empty = t(locale, "No project matches. Did you mean: {suggestions}?", suggestions=", ".join(suggestions))
+    else:
+        empty = t(locale, "No project matches. Try fewer or other words, or /projects with no options to see them all.")
+    return Listing(t(locale, "Projects: {filters}", filters=what) if what else t(locale, "Projects"), lines, empty)
 
 
 def issue_line(issue: ImportIssue, locale: Localeish) -> str:
@@ -242,8 +397,16 @@ def issue_line(issue: ImportIssue, locale: Localeish) -> str:
     return t(locale, "• record {number}: {reason}", number=issue.index + 1, reason=reason)
 
 
-def network_chart(overview: Overview, locale: Localeish) -> bytes:
-    """Chapters by region and tier, labelled in the member's language when the chart font can draw it."""
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart as PNG bytes, and whether its labels are in the member's language (else English)."""
+
+    png: bytes
+    localised: bool
+
+
+def network_chart(overview: Overview, locale: Localeish) -> Chart:
+    """Chapters by region and tier, labelled in the member's language when the chart's fonts can draw it."""
 
     def chart(language: Localeish) -> tuple[str, dict[str, Mapping[str, int]], dict[str, str], str]:
         rows = {t(language, region): tiers for region, tiers in overview.by_region_tier.items()}
@@ -251,6 +414,7 @@ def network_chart(overview: Overview, locale: Localeish) -> bytes:
         return t(language, "Chapters by region"), rows, series, t(language, "Chapters")
 
     title, rows, series, axis = chart(locale)
-    if not can_render([title, axis, *rows, *series.values()]):
+    localised = can_render([title, axis, *rows, *series.values()])
+    if not localised:
         title, rows, series, axis = chart(None)
-    return stacked_bar_chart(title, rows, series, axis)
+    return Chart(stacked_bar_chart(title, rows, series, axis), localised)

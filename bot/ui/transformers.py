@@ -5,7 +5,7 @@ from __future__ import annotations
 from discord import AppCommandOptionType, app_commands
 
 from bot.directory.service import ChapterInfo, ProjectInfo
-from bot.text import truncate
+from bot.text import truncate, well_formed
 from bot.types import Interaction
 
 CHOICE_LIMIT = 100  # Discord's limit on a choice's name and value, and on what this option accepts
@@ -31,12 +31,12 @@ class ChapterTransformer(app_commands.Transformer):
         """Up to 25 chapters for what is typed so far."""
         return [
             app_commands.Choice(name=truncate(chapter.name, CHOICE_LIMIT), value=chapter.key)
-            for chapter in interaction.client.directory.complete_chapters(value[:QUERY_LIMIT])
+            for chapter in interaction.client.directory.complete_chapters(well_formed(value[:QUERY_LIMIT]))
         ]
 
     async def transform(self, interaction: Interaction, value: str, /) -> ChapterInfo:  # type: ignore[override]
         """The chapter meant, or NotFound with suggestions."""
-        return interaction.client.directory.find_chapter(value)
+        return interaction.client.directory.find_chapter(well_formed(value))
 
 
 class ProjectTransformer(app_commands.Transformer):
@@ -62,12 +62,12 @@ class ProjectTransformer(app_commands.Transformer):
                 name=truncate(project.name, CHOICE_LIMIT),
                 value=project.key if len(project.key) <= CHOICE_LIMIT else project.name[:CHOICE_LIMIT],
             )
-            for project in interaction.client.directory.complete_projects(value[:QUERY_LIMIT])
+            for project in interaction.client.directory.complete_projects(well_formed(value[:QUERY_LIMIT]))
         ]
 
     async def transform(self, interaction: Interaction, value: str, /) -> ProjectInfo:  # type: ignore[override]
         """The project meant, or NotFound with suggestions."""
-        directory = interaction.client.directory
+        directory, value = interaction.client.directory, well_formed(value)
         return directory.projects.get(value) or directory.find_project(value)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 
 import pytest
 
+from bot.directory.records import ImportBatch, ProjectRecord
 from bot.offline import SandboxSession
 from bot.sandbox import InteractionResult
+from bot.ui.directory import network_chart
 from tests.conftest import SHARED
 
 
@@ -285,3 +288,179 @@ async def test_the_chapter_form_refuses_a_country_that_is_not_iso_3166(session: 
     assert refused.message.content == "Country 'ZZ' is not a two-letter ISO 3166 country code such as RO."
     missing = await slash(session, "chapter", name="Code for Nowhere")
     assert missing.message.ephemeral
+
+
+def lines(result: InteractionResult) -> list[str]:
+    """The names a listing shows, in order."""
+    description = result.message.embeds[0]["description"]
+    return [line.split("**")[1] for line in description.split("\n") if line.startswith("**")]
+
+
+def names(result: InteractionResult) -> list[str]:
+    return [re.sub(r"^\[(.*)\]\(.*\)$", r"\1", name) for name in lines(result)]
+
+
+async def import_brigades(session: SandboxSession) -> None:
+    brigade = SHARED / "data" / "directory" / "cfa_brigade-information_organizations.json"
+    if not brigade.exists():
+        pytest.skip(f"needs {brigade} (the shared data folder beside the project)")
+    await slash(session, "directory import", user=session.organiser_id, file=(brigade.name, brigade.read_bytes()))
+
+
+async def test_chapter_names_in_any_word_order_and_native_forms(session: SandboxSession) -> None:
+    await import_brigades(session)
+    for query, title in (
+        ("germany code for", "Code for Germany"),
+        ("România", "Code for Romania"),
+        ("Code4Romania", "Code for Romania"),
+    ):
+        result = await slash(session, "chapter", name=query)
+        assert result.message.embeds[0]["title"].startswith(title), query
+    # "Taiwan" is in g0v's other name; the country's own name, in either script, offers all three chapters.
+    assert (await slash(session, "chapter", name="Taiwan")).message.embeds[0]["title"] == "g0v.tw"
+    for query in ("台灣", "臺灣"):
+        result = await slash(session, "chapter", name=query)
+        assert result.message.ephemeral
+        assert "Did you mean" in result.message.content
+        for name in ("g0v.tw", "Code for Kaohsiung", "Code for Tomorrow"):
+            assert name in result.message.content, query
+
+
+async def test_one_taiwan_chapter_is_found_by_the_country_in_either_script(session: SandboxSession) -> None:
+    for query in ("台灣", "臺灣", "台湾"):
+        result = await slash(session, "chapter", name=query)
+        assert result.message.embeds[0]["title"].startswith("g0v"), query
+
+
+async def test_project_search_forgives_plurals_stems_and_typos(session: SandboxSession) -> None:
+    election = names(await slash(session, "projects", words="election"))
+    assert election == names(await slash(session, "projects", words="elections"))
+    assert {"Election monitoring tools", "GoToVote"} <= set(election)
+    assert names(await slash(session, "projects", topic="election")) == names(
+        await slash(session, "projects", topic="Elections")
+    )
+    assert "GoToVote" in names(await slash(session, "projects", topic="election"))
+    assert "GoToVote" in names(await slash(session, "projects", words="votng"))
+
+
+async def test_the_project_named_as_typed_and_names_starting_with_the_words_come_first(session: SandboxSession) -> None:
+    shown = names(await slash(session, "projects", words="data"))
+    starting = [name for name in shown if name.lower().startswith("data")]
+    assert starting and shown[: len(starting)] == starting
+    exact = names(await slash(session, "projects", words="GoToVote"))
+    assert exact[0] == "GoToVote"
+
+
+async def test_punctuation_is_not_everything(session: SandboxSession) -> None:
+    for options in ({"words": "%%%"}, {"topic": "!!"}):
+        result = await slash(session, "projects", **options)
+        assert result.message.ephemeral
+        assert "no letters or digits" in result.message.content
+        assert "incident" not in result.message.content
+
+
+async def test_not_found_always_says_what_to_do_next(session: SandboxSession) -> None:
+    chapter = await slash(session, "chapter", name="qqqzzzxxx")
+    assert chapter.message.ephemeral
+    assert "/chapters" in chapter.message.content
+    project = await slash(session, "project", name="qqqzzzxxx")
+    assert "/projects" in project.message.content
+    empty = await slash(session, "projects", words="qqqzzzxxx")
+    assert "/projects" in empty.message.embeds[0]["description"]
+    near = await slash(session, "projects", words="GoToVoet zzzz")
+    assert "Did you mean: GoToVote?" in near.message.embeds[0]["description"]
+    chapters = await slash(session, "chapters", country="Japan")
+    assert "/chapters" in chapters.message.embeds[0]["description"]
+
+
+async def test_counts_have_plural_forms(session: SandboxSession) -> None:
+    one = await slash(session, "projects", words="GoToVote")
+    assert one.message.embeds[0]["footer"]["text"] == "Page 1/1 · 1 result"
+    romanian = await session.sandbox.slash(
+        session.guild_id, session.channel_id, session.member_id, "projects", {"words": "GoToVote"}, locale="ro"
+    )
+    assert romanian.message.embeds[0]["footer"]["text"] == "Pagina 1/1 · 1 rezultat"
+    polish = await session.sandbox.slash(
+        session.guild_id, session.channel_id, session.member_id, "projects", {"words": "tools"}, locale="pl"
+    )
+    count = len(names(polish))
+    form = "wyniki" if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14) else "wyników"
+    assert count > 1 and polish.message.embeds[0]["footer"]["text"] == f"Strona 1/1 · {count} {form}"
+
+
+async def test_a_lone_surrogate_is_read_around(session: SandboxSession) -> None:
+    words = await slash(session, "projects", words="vote \ud800")
+    assert "GoToVote" in names(words)
+    topic = await slash(session, "projects", topic="\udfff")
+    assert topic.message.ephemeral and "no letters or digits" in topic.message.content
+    chapter = await slash(session, "chapter", name="g0v\ud800")
+    assert chapter.message.embeds[0]["title"].startswith("g0v")
+
+
+async def test_a_long_cjk_search_pages(session: SandboxSession) -> None:
+    query = "開放政府資料平台與公民科技社群協作工具選舉監督預算視覺化立法院議事追蹤地方議會透明度空氣品質感測器網絡與災害應變開源協作"
+    assert len(query) == 60
+    batch = ImportBatch(
+        projects=tuple(
+            ProjectRecord(key=f"g0v/cjk-{i}", chapter="g0v", name=f"專案 {i:02}", description=f"{query} {i}")
+            for i in range(15)
+        )
+    )
+    await session.bot.directory.import_batch(batch, actor_name="test")
+    first = await slash(session, "projects", words=query, chapter="g0v")
+    assert first.message.embeds[0]["footer"]["text"] == "Page 1/2 · 15 results"
+    next_button = first.message.buttons[1]
+    assert len(next_button["custom_id"]) <= 100
+    second = await session.sandbox.click(first.message, next_button["custom_id"], session.member_id)
+    assert second.message.embeds[0]["footer"]["text"] == "Page 2/2 · 15 results"
+    assert names(second) == [f"專案 {i:02}" for i in range(10, 15)]
+
+
+async def test_chapters_options_take_what_the_lists_show_and_country_names(session: SandboxSession) -> None:
+    governing = await slash(session, "chapters", tier="Governing partner")
+    assert "Code for Romania" in names(governing) and "Code for Pakistan" not in names(governing)
+    assert names(governing) == names(await slash(session, "chapters", tier="governing"))
+    latin = await slash(session, "chapters", region="Latin America")
+    assert "Codeando México" in names(latin)
+    for country in ("Romania", "România", "RO", "ro"):
+        assert names(await slash(session, "chapters", country=country)) == ["Code for Romania"], country
+    for country in ("Taiwan", "台灣", "臺灣"):
+        assert names(await slash(session, "chapters", country=country)) == ["g0v (Code for Taiwan)"], country
+
+
+async def test_an_unknown_country_is_a_sentence_with_suggestions(session: SandboxSession) -> None:
+    typo = await slash(session, "chapters", country="Romnia")
+    assert typo.message.ephemeral
+    assert "“Romnia” is not a country I know. Did you mean: Romania" in typo.message.content
+    unknown = await slash(session, "chapters", country="ZZ")
+    assert unknown.message.ephemeral and "is not a country I know" in unknown.message.content
+
+
+async def test_country_autocomplete_speaks_the_members_language(session: SandboxSession) -> None:
+    choices = await session.sandbox.autocomplete(
+        session.guild_id,
+        session.channel_id,
+        session.member_id,
+        "chapters",
+        {"country": "臺"},
+        focused="country",
+        locale="zh-TW",
+    )
+    assert {"name": "台灣", "value": "TW"} in choices
+
+
+async def test_the_chart_says_when_it_falls_back_to_english(session: SandboxSession, no_cjk_font: None) -> None:
+    result = await session.sandbox.slash(
+        session.guild_id, session.channel_id, session.member_id, "network", {}, locale="zh-TW", timeout=10
+    )
+    assert result.message.attachments
+    assert "English" in result.message.content or "英文" in result.message.content
+
+
+async def test_the_chart_speaks_chinese_without_a_note(session: SandboxSession) -> None:
+    result = await session.sandbox.slash(
+        session.guild_id, session.channel_id, session.member_id, "network", {}, locale="zh-TW", timeout=10
+    )
+    assert result.message.attachments and not result.message.content
+    english = network_chart(session.bot.directory.overview(), "en-US").png
+    assert result.message.attachments[0].data != english

@@ -59,6 +59,7 @@ async def test_synced_commands_carry_localisations(session: SandboxSession) -> N
     chapter_command = commands["chapter"]
     assert set(chapter_command["name_localizations"]) >= {"zh-TW", "ro", "es-ES", "pl", "pt-BR", "de", "ja"}
     assert chapter_command["description_localizations"]["ro"]
-    region = next(o for o in commands["chapters"]["options"] if o["name"] == "region")
+    add_chapter = next(o for o in commands["directory"]["options"] if o["name"] == "add-chapter")
+    region = next(o for o in add_chapter["options"] if o["name"] == "region")
     asia = next(c for c in region["choices"] if c["value"] == "Asia")
     assert asia["name_localizations"]["ja"] == "アジア"

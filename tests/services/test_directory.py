@@ -142,3 +142,30 @@ async def test_code4ro_apps_are_shown_in_romanian(directory: DirectoryService) -
     anabi = directory.find_project("ANABI")
     assert anabi.chapter_key == "code4romania"
     assert anabi.localised_description("ro") != anabi.localised_description("en-US")
+
+
+async def test_chapter_cards_are_rendered_once_per_language_until_the_directory_changes(
+    directory: DirectoryService,
+) -> None:
+    from bot.ui.directory import ChapterCards
+
+    cards = ChapterCards(directory)
+    g0v = directory.find_chapter("g0v")
+    first = cards.card(g0v, "en-US")
+    assert cards.card(g0v, "en-US") is first
+    assert cards.card(g0v, "zh-TW") is not first
+    assert cards.card(directory.find_chapter("臺灣"), "en-US") is first
+    await directory.edit_chapter("g0v", {"city": "Taipei City"}, actor_id=5, actor_name="ana")
+    changed = cards.card(directory.find_chapter("g0v"), "en-US")
+    assert changed is not first
+    assert any("Taipei City" in field.value for field in changed.fields if field.value)
+
+
+def test_country_names_find_chapters_and_a_country_of_several_chapters_is_suggested(
+    directory: DirectoryService,
+) -> None:
+    assert directory.find_chapter("România").key == "code4romania"
+    assert directory.find_chapter("Rumunia").key == "code4romania"
+    with pytest.raises(NotFound) as missing:
+        directory.find_chapter("%%%")
+    assert "/chapters" in missing.value.translated("en-US")

@@ -32,7 +32,7 @@ def index() -> SearchIndex:
 def test_normalise_folds_case_accents_and_punctuation() -> None:
     assert normalise("  Codeando MÉXICO! ") == "codeando mexico"
     assert compact("code4.ro") == compact("Code 4 RO") == "code4ro"
-    assert normalise("零時政府") == "零時政府"
+    assert normalise("零時政府") == normalise("零时政府") == "零时政府"
 
 
 def test_exact_names_and_aliases_in_any_script() -> None:
@@ -98,3 +98,73 @@ def test_ranked_results_walk_the_name_order_lazily() -> None:
     assert list(found[1:4]) == ["k001", "k003", "k005"]  # then name order
     assert found[-1] == "k199"
     assert list(found) == ["named", *(f"k{i:03}" for i in range(1, 200, 2))]
+
+
+PROJECTS = [
+    Entry("a/big-data", "Big data", (), "numbers"),
+    Entry("a/data-quests", "Data quests", (), "learning with open data"),
+    Entry("a/open-data", "Open data portal", (), "datasets"),
+    Entry("a/vote", "Vote", (), "elections"),
+    Entry("a/vote-monitor", "Vote monitor", (), "watching the elections"),
+    Entry("a/gotovote", "GoToVote", (), "confirm you are registered to vote", ("elections",)),
+    Entry("a/parliament", "Parliament watch", (), "how voters' representatives voted"),
+]
+
+
+def test_a_name_that_starts_with_the_query_ranks_above_one_where_it_is_a_later_part() -> None:
+    assert list(SearchIndex(PROJECTS).search("data")) == ["a/data-quests", "a/big-data", "a/open-data"]
+
+
+def test_the_project_named_exactly_as_typed_comes_first() -> None:
+    assert list(SearchIndex(PROJECTS).search("vote"))[:2] == ["a/vote", "a/vote-monitor"]
+    assert SearchIndex(PROJECTS).search("Data Quests")[0] == "a/data-quests"
+    twins = SearchIndex([Entry("x/election-web", "election-web"), Entry("y/election-web", "Election Web")])
+    assert twins.search("election-web")[0] == twins.exact("election-web") == "x/election-web"
+    assert twins.search("Election Web")[0] == "y/election-web"
+
+
+def test_word_order_does_not_matter_for_exact_names() -> None:
+    assert index().exact("germany code for") is None
+    assert index().exact("romania code for") == "code4romania"
+    assert index().exact("Taiwan for code g0v") == "g0v"
+
+
+def test_plurals_and_stems_meet_in_words_and_tags() -> None:
+    search = SearchIndex(PROJECTS)
+    election = set(search.search("election"))
+    assert election == set(search.search("elections")) == {"a/vote", "a/vote-monitor", "a/gotovote"}
+    assert set(search.search("voted")) >= {"a/gotovote", "a/parliament"}
+
+
+def test_a_misspelt_word_finds_the_words_of_its_stem() -> None:
+    assert "a/gotovote" in SearchIndex(PROJECTS).search("votng")
+    assert "code4romania" in index().search("electoin")
+
+
+def test_accented_and_traditional_or_variant_han_forms_meet() -> None:
+    taiwan = SearchIndex([Entry("tw", "Code for Taiwan", keywords=("Taiwan", "台灣", "台湾"))])
+    for query in ("台灣", "臺灣", "台湾", "taiwan"):
+        assert list(taiwan.search(query, names_only=True)) == ["tw"], query
+    assert normalise("România") == normalise("Romania")
+    assert index().exact("零时政府") == "g0v"
+
+
+def test_keywords_find_by_name_but_never_as_a_name() -> None:
+    taiwan = SearchIndex([Entry("tw", "g0v", keywords=("台灣",)), Entry("k", "Code for Kaohsiung", keywords=("台灣",))])
+    assert taiwan.exact("台灣") is None
+    assert list(taiwan.search("台灣", names_only=True, keywords=False)) == []
+    assert set(taiwan.search("台灣", names_only=True)) == {"tw", "k"}
+
+
+def test_the_clearly_likest_name_is_the_best_named() -> None:
+    romania = SearchIndex(
+        [
+            Entry("ro", "Code for Romania"),
+            Entry("cluj", "Code for Romania: Cluj Chapter"),
+            Entry("iasi", "Code for Romania: Iasi Chapter"),
+        ]
+    )
+    assert romania.best_named("România") == "ro"
+    assert romania.best_named("cluj") == "cluj"
+    two = SearchIndex([Entry("dc", "Code for DC"), Entry("nl", "Code for NL")])
+    assert two.best_named("code for") is None

@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.directory import formats as directory_io
+from bot.directory.proposals import already_decided
 from bot.directory.service import STATUSES, TIERS, DirectoryService
 from bot.errors import UserError
 from bot.i18n import N_, number, t
@@ -307,7 +308,7 @@ class Directory(commands.Cog):
         proposals = self.bot.app.proposals
         found = await proposals.get(proposal)
         if found.status != "pending":
-            raise UserError(N_("Proposal #{number} is already {status}."), number=found.id, status=found.status)
+            raise already_decided(found)
 
         async def approve(pressed: Interaction) -> str:
             saved = await proposals.approve(found.id, **_actor(pressed))

@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.directory import formats
 from bot.directory.formats.isolated import parse_isolated
 from bot.directory.formats.reading import MAX_BYTES
+from bot.directory.proposals import already_decided
 from bot.directory.records import REGIONS
 from bot.directory.service import STATUSES, TIERS, DirectoryService, require_searchable
 from bot.errors import UserError
@@ -346,7 +347,7 @@ class Directory(commands.Cog):
         proposals = self.bot.app.proposals
         found = await proposals.get(proposal)
         if found.status != "pending":
-            raise UserError(N_("Proposal #{number} is already {status}."), number=found.id, status=found.status)
+            raise already_decided(found)
 
         async def approve(pressed: Interaction) -> str:
             saved = await proposals.approve(found.id, **_actor(pressed))

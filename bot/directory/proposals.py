@@ -17,6 +17,11 @@ from bot.i18n import N_
 from db.models import Proposal
 
 ENTITIES = ("chapter", "project")
+DECIDED = {
+    "approved": N_("Proposal #{number} was already approved."),
+    "rejected": N_("Proposal #{number} was already rejected."),
+    "deciding": N_("Another organiser is deciding proposal #{number} right now."),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,11 @@ class ProposalInfo:
     def changed(self) -> dict[str, Any]:
         """The fields the proposer typed differently from what their form showed."""
         return {k: v for k, v in self.values.items() if k not in self.shown or self.shown[k] != v}
+
+
+def already_decided(proposal: ProposalInfo) -> UserError:
+    """The sentence for a proposal that is no longer pending."""
+    return UserError(DECIDED.get(proposal.status, DECIDED["deciding"]), number=proposal.id)
 
 
 class ProposalService:
@@ -137,7 +147,7 @@ class ProposalService:
             )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             proposal = await self.get(proposal_id)
-            raise UserError(N_("Proposal #{number} is already {status}."), number=proposal_id, status=proposal.status)
+            raise already_decided(proposal)
         return await self.get(proposal_id)
 
     async def _set_status(self, proposal_id: int, status: str, actor_id: int | None, actor_name: str | None) -> None:

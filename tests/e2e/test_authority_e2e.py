@@ -170,7 +170,7 @@ async def test_another_servers_owner_cannot_import_or_edit_but_proposes_and_appr
     history = await world.s.bot.directory.history("chapter", poland.key)
     assert history[0].actor_name == "piotr (Warsaw civic tech), approved by oana"
     again = await world.slash(world.s.organiser_id, "directory review", proposal=1)
-    assert again.message.content == "Proposal #1 is already approved."
+    assert again.message.content == "Proposal #1 was already approved."
 
 
 async def test_a_concurrent_edit_gives_changed_meanwhile(world: World) -> None:

@@ -98,9 +98,10 @@ def _http(url: str | None, base: str | None = None) -> str | None:
         parts = urlsplit(absolute)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in absolute):
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in absolute):
         return None
-    return absolute
+    return urlunsplit(parts._replace(scheme=scheme))
 
 
 def _published(raw: Any) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from db.models.base import Base, Timestamped, UTCDateTime, utcnow
 from db.models.directory import ChangeRecord, Chapter, Project, Summit
+from db.models.feeds import Feed, FeedEntry, FeedSubscription
 from db.models.guilds import GuildSettings
 from db.models.state import BotState
 
@@ -10,6 +11,9 @@ __all__ = [
     "BotState",
     "ChangeRecord",
     "Chapter",
+    "Feed",
+    "FeedEntry",
+    "FeedSubscription",
     "GuildSettings",
     "Project",
     "Summit",

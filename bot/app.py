@@ -8,8 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.delivery.outbox import BELL, Bell
 from bot.directory.service import DirectoryService
 from bot.guilds.settings import GuildSettingsService
+from bot.scheduling import Scheduler
+from bot.scheduling.leader import leadership_for
 from db.migrate import upgrade
 from db.session import create_engine, create_session_factory
 
@@ -22,6 +25,8 @@ class App:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    bell: Bell
+    scheduler: Scheduler
     directory: DirectoryService
     guild_settings: GuildSettingsService
 
@@ -30,11 +35,15 @@ class App:
         """Wire the services to one engine and one clock (nothing is opened yet)."""
         engine = create_engine(settings.resolved_database_url)
         sessions = create_session_factory(engine)
+        bell = Bell()
+        sessions.configure(info={BELL: bell})
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             clock=clock or SystemClock(),
+            bell=bell,
+            scheduler=Scheduler(leadership_for(engine)),
             directory=DirectoryService(sessions),
             guild_settings=GuildSettingsService(sessions),
         )
@@ -45,5 +54,6 @@ class App:
         await self.directory.load(seed_file=self.settings.seed_file)
 
     async def close(self) -> None:
-        """Release the database."""
+        """Stop the scheduled work, then release the database."""
+        await self.scheduler.shutdown()
         await self.engine.dispose()

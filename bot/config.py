@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     seed_file: Path = DEFAULT_SEED_FILE
     sandbox_port: int = Field(default=0, ge=0, le=65535)
+    delivery_poll_seconds: float = Field(default=10.0, gt=0, le=3600)
+    delivery_claim_seconds: float = Field(default=60.0, gt=0, le=240)
 
     @field_validator("log_level")
     @classmethod

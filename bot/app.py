@@ -10,6 +10,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.outbox import BELL, Bell
 from bot.directory.service import DirectoryService
+from bot.feeds.fetch import Fetcher
+from bot.feeds.service import POLL_JOB, POLL_SECONDS, FeedService
 from bot.guilds.settings import GuildSettingsService
 from bot.scheduling import Scheduler
 from bot.scheduling.leader import leadership_for
@@ -29,6 +31,7 @@ class App:
     scheduler: Scheduler
     directory: DirectoryService
     guild_settings: GuildSettingsService
+    feeds: FeedService
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Clock | None = None) -> App:
@@ -37,15 +40,23 @@ class App:
         sessions = create_session_factory(engine)
         bell = Bell()
         sessions.configure(info={BELL: bell})
+        clock = clock or SystemClock()
+        scheduler = Scheduler(leadership_for(engine))
+        directory = DirectoryService(sessions)
+        guild_settings = GuildSettingsService(sessions)
+        fetcher = Fetcher(allow_private=settings.feeds_allow_private)
+        feeds = FeedService(sessions, clock, fetcher, directory, guild_settings)
+        scheduler.every(POLL_JOB, POLL_SECONDS, feeds.poll_due)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            clock=clock or SystemClock(),
+            clock=clock,
             bell=bell,
-            scheduler=Scheduler(leadership_for(engine)),
-            directory=DirectoryService(sessions),
-            guild_settings=GuildSettingsService(sessions),
+            scheduler=scheduler,
+            directory=directory,
+            guild_settings=guild_settings,
+            feeds=feeds,
         )
 
     async def start(self) -> None:
@@ -56,4 +67,5 @@ class App:
     async def close(self) -> None:
         """Stop the scheduled work, then release the database."""
         await self.scheduler.shutdown()
+        await self.feeds.close()
         await self.engine.dispose()

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
+    feeds_allow_private: bool = False
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: str = "INFO"
     seed_file: Path = DEFAULT_SEED_FILE

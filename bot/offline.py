@@ -53,7 +53,11 @@ async def start_session(
     channel = sandbox.find_channel(guild.id, "general")
     use_endpoints(sandbox.api_base, sandbox.gateway_url)
     settings = settings.model_copy(
-        update={"discord_api_url": sandbox.api_base, "discord_gateway_url": sandbox.gateway_url}
+        update={
+            "discord_api_url": sandbox.api_base,
+            "discord_gateway_url": sandbox.gateway_url,
+            "feeds_allow_private": True,
+        }
     )
     bot = CodeForAllBot(App.create(settings, clock=clock), guild_ready_timeout=0.1)
     try:

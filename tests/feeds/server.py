@@ -65,6 +65,9 @@ class FeedServer:
     def __init__(self) -> None:
         self.feeds: dict[str, ServedFeed] = {}
         self.slow_seconds = 60.0
+        self.slow_paths: set[str] = set()
+        self.huge_paths: set[str] = set()
+        self.broken_paths: set[str] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -107,6 +110,12 @@ class FeedServer:
             await self._runner.cleanup()
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
+        if request.path in self.slow_paths:
+            await asyncio.sleep(self.slow_seconds)
+        if request.path in self.huge_paths:
+            return await self._huge(request)
+        if request.path in self.broken_paths:
+            return web.Response(status=500, text="broken")
         served = self.feeds.get(request.match_info["name"])
         if served is None:
             raise web.HTTPNotFound()

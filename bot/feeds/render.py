@@ -23,6 +23,7 @@ FOOTER_LIMIT = 256
 SUMMARY_LIMIT = 1500
 CONTENT_LIMIT = 2000
 TEMPLATE_LIMIT = 1000
+URL_LIMIT = 2000
 PLACEHOLDERS = ("title", "link", "summary", "author", "chapter")
 FILTER_WORDS = 25
 FILTER_WORD_LIMIT = 100
@@ -88,7 +89,7 @@ def sanitise(html: str) -> tuple[BeautifulSoup, str | None]:
     image: str | None = None
     for img in soup.find_all("img"):
         src = str(img.get("src") or "")
-        if image is None and src.startswith(("http://", "https://")) and _safe_link(src) and len(src) <= 2000:
+        if image is None and src.startswith(("http://", "https://")) and _safe_link(src):
             image = src.strip()
         img.decompose()
     for tag in soup.find_all(True):
@@ -188,7 +189,7 @@ def render(
         }
         return Post(content=truncate(neutralise(template.format_map(values)), CONTENT_LIMIT), embed=None)
     embed: dict[str, Any] = {"type": "rich", "title": truncate(title, TITLE_LIMIT)}
-    if entry.link:
+    if entry.link and len(entry.link) <= URL_LIMIT:
         embed["url"] = entry.link
     if summary:
         embed["description"] = truncate(summary, SUMMARY_LIMIT)
@@ -201,6 +202,7 @@ def render(
     footer = neutralise(chapter or feed_title)
     if footer:
         embed["footer"] = {"text": truncate(footer, FOOTER_LIMIT)}
-    if image or entry.image:
-        embed["image"] = {"url": image or entry.image}
+    image = image or entry.image
+    if image and len(image) <= URL_LIMIT:
+        embed["image"] = {"url": image}
     return Post(content=None, embed=embed)

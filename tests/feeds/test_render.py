@@ -115,3 +115,9 @@ def test_filters_match_words_without_case_or_accents() -> None:
 def test_too_many_filter_words_are_refused() -> None:
     with pytest.raises(UserError):
         parse_words(",".join(f"w{i}" for i in range(30)))
+
+
+def test_overlong_links_are_left_out_rather_than_refused_by_discord() -> None:
+    long = "https://blog.example/" + "a" * 2100
+    embed = render(entry(link=long, image=long), locale=None).embed
+    assert embed is not None and "url" not in embed and "image" not in embed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -199,3 +200,33 @@ async def test_one_hanging_feed_does_not_hold_back_the_others(
     await later(service)
     report = await service.poll_due()
     assert (report.polled, report.failed, report.announced) == (2, 1, 1)
+
+
+async def test_follow_chapters_subscribes_their_feeds_and_the_first_poll_only_learns(
+    sessions: async_sessionmaker[AsyncSession], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    ro, ro_url = feed_server.feed("ro", [item(1, START)])
+    _, tw_url = feed_server.feed("tw", [item(1, START)])
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "version: 1\nchapters:\n"
+        f"  - {{key: code4ro, name: Code for Romania, country: RO, region: Europe, feed_url: '{ro_url}'}}\n"
+        f"  - {{key: g0v, name: g0v, country: TW, region: Asia, feed_url: '{tw_url}'}}\n"
+        "  - {key: nofeed, name: No Feed, country: PK, region: Asia}\n"
+    )
+    directory = DirectoryService(sessions)
+    await directory.load(seed_file=seed)
+    fetcher = Fetcher(allow_private=True, timeout=1)
+    service = FeedService(sessions, FakeClock(START), fetcher, directory, GuildSettingsService(sessions))
+    try:
+        added = await service.follow_chapters(guild_id=GUILD, channel_id=CHANNEL, actor_id=ACTOR)
+        assert sorted(added) == ["Code for Romania", "g0v"]
+        assert await service.follow_chapters(guild_id=GUILD, channel_id=CHANNEL, actor_id=ACTOR) == []
+        assert (await service.poll_due()).announced == 0  # the first poll learns
+        ro.items.insert(0, item(2, START))
+        await later(service)
+        assert (await service.poll_due()).announced == 1
+        rows = await deliveries(sessions)
+        assert rows[0].payload["embeds"][0]["footer"] == {"text": "Code for Romania"}
+    finally:
+        await fetcher.close()

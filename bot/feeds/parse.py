@@ -5,23 +5,21 @@ from __future__ import annotations
 import asyncio
 import calendar
 import hashlib
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup
 
 from bot.errors import UserError
+from bot.feeds.html import plain_text
 from bot.i18n import N_
 
+SUMMARY_HTML_LIMIT = 100_000
+"""Only the start of a long summary is shown, so only that much is parsed again when rendering."""
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
-# Feed text is parsed as HTML on purpose, whatever it looks like.
-warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
-
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
 
 
@@ -44,6 +42,7 @@ class Entry:
     title: str
     link: str | None
     summary_html: str
+    summary_text: str
     author: str | None
     published: datetime | None
     categories: tuple[str, ...]
@@ -139,6 +138,7 @@ def _entry(raw: Any, base: str | None) -> Entry:
     title = _text(raw.get("title"))
     link = _http(_text(raw.get("link")), base)
     published = _published(raw)
+    summary = _summary(raw)[:SUMMARY_HTML_LIMIT]
     categories = tuple(
         term for tag in raw.get("tags") or [] if isinstance(tag, dict) and (term := _text(tag.get("term")))
     )
@@ -146,7 +146,8 @@ def _entry(raw: Any, base: str | None) -> Entry:
         key=entry_key(_text(raw.get("id")), _text(raw.get("link")), title, _text(raw.get("published"))),
         title=title,
         link=link,
-        summary_html=_summary(raw),
+        summary_html=summary,
+        summary_text=plain_text(summary),
         author=_text(raw.get("author")) or None,
         published=published,
         categories=categories,

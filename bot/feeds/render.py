@@ -7,12 +7,11 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Comment
 from markdownify import MarkdownConverter
 
 from bot.errors import UserError
+from bot.feeds.html import sanitise
 from bot.feeds.parse import Entry
 from bot.i18n import N_, Localeish, t
 from bot.text import truncate
@@ -28,12 +27,6 @@ PLACEHOLDERS = ("title", "link", "summary", "author", "chapter")
 FILTER_WORDS = 25
 FILTER_WORD_LIMIT = 100
 
-_DROPPED = (
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript", "template", "form",
-    "input", "button", "select", "textarea", "svg", "math", "head", "title", "meta", "link", "base", "audio", "video",
-    "source", "track", "canvas", "map", "area", "dialog", "portal",
-)  # fmt: skip
-_LINK_SCHEMES = ("http", "https", "mailto")
 _MARKUP = re.compile(r"<(?=[A-Za-z/!?@#:&])")
 _MASS_MENTION = re.compile(r"@(?=(everyone|here)\b)", re.IGNORECASE)
 _SCRIPT_WORD = re.compile(r"(javascript|vbscript|livescript)(\s*):", re.IGNORECASE)
@@ -71,50 +64,12 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def _safe_link(href: str) -> bool:
-    try:
-        parts = urlsplit(href.strip())
-    except ValueError:
-        return False
-    return parts.scheme.lower() in _LINK_SCHEMES and (parts.scheme.lower() == "mailto" or bool(parts.hostname))
-
-
-def sanitise(html: str) -> tuple[BeautifulSoup, str | None]:
-    """The HTML as a tree with nothing active left, and the first image's URL (images are taken out)."""
-    soup = BeautifulSoup(html, "html.parser")
-    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        node.extract()
-    for tag in soup.find_all(_DROPPED):
-        tag.decompose()
-    image: str | None = None
-    for img in soup.find_all("img"):
-        src = str(img.get("src") or "")
-        if image is None and src.startswith(("http://", "https://")) and _safe_link(src):
-            image = src.strip()
-        img.decompose()
-    for tag in soup.find_all(True):
-        href = tag.get("href")
-        if tag.name == "a" and isinstance(href, str) and _safe_link(href):
-            tag.attrs = {"href": href}
-            continue
-        tag.attrs = {}
-        if tag.name == "a":
-            tag.unwrap()
-    return soup, image
-
-
 def html_to_markdown(html: str) -> tuple[str, str | None]:
     """Discord markdown for an HTML fragment, and its first image."""
     soup, image = sanitise(html)
     markdown = _CONVERTER.convert_soup(soup)
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines())
     return neutralise(_BLANK_LINES.sub("\n\n", markdown).strip()), image
-
-
-def plain_text(html: str) -> str:
-    """The words of an HTML fragment, without markup."""
-    soup, _ = sanitise(html)
-    return soup.get_text(" ", strip=True)
 
 
 def validate_template(template: str | None) -> str | None:
@@ -161,7 +116,7 @@ def passes(entry: Entry, include: tuple[str, ...], exclude: tuple[str, ...]) -> 
     """Whether an entry's title, summary or categories contain an included word (if any) and no excluded one."""
     if not include and not exclude:
         return True
-    haystack = fold(" ".join((entry.title, plain_text(entry.summary_html), *entry.categories)))
+    haystack = fold(" ".join((entry.title, entry.summary_text, *entry.categories)))
     if include and not any(_mentions(haystack, w) for w in include):
         return False
     return not any(_mentions(haystack, w) for w in exclude)

@@ -130,6 +130,8 @@ class FeedService:
         self._directory = directory
         self._guild_settings = guild_settings
         self._polling: set[int] = set()
+        # Fetches run side by side; their short write transactions take turns (SQLite has one writer at a time).
+        self._writing = asyncio.Lock()
 
     async def close(self) -> None:
         """Close the HTTP client."""
@@ -326,7 +328,11 @@ class FeedService:
 
         async def one(feed_id: int) -> int | None:
             async with gate:
-                return await self.poll(feed_id)
+                try:
+                    return await self.poll(feed_id)
+                except Exception:
+                    log.exception("polling feed %s failed", feed_id)
+                    return None
 
         results = await asyncio.gather(*(one(feed_id) for feed_id in due))
         announced = sum(r for r in results if r is not None)
@@ -357,7 +363,7 @@ class FeedService:
             await self._failed(feed_id, exc)
             return None
         now = self._clock.now()
-        async with self._sessions.begin() as session:
+        async with self._writing, self._sessions.begin() as session:
             feed = await session.get(Feed, feed_id)
             if feed is None:
                 return 0
@@ -422,7 +428,7 @@ class FeedService:
 
     async def _failed(self, feed_id: int, exc: Exception) -> None:
         now = self._clock.now()
-        async with self._sessions.begin() as session:
+        async with self._writing, self._sessions.begin() as session:
             feed = await session.get(Feed, feed_id)
             if feed is None:
                 return

@@ -23,7 +23,7 @@ NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 def entry(key: str, age: timedelta | None) -> Entry:
     published = NOW - age if age is not None else None
-    return Entry(key, key, None, "", None, published, (), None)
+    return Entry(key, key, None, "", "", None, published, (), None)
 
 
 def test_learning_remembers_everything_and_announces_nothing() -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import UserError
+from bot.feeds.html import plain_text
 from bot.feeds.parse import Entry
 from bot.feeds.render import (
     CONTENT_LIMIT,
@@ -32,6 +33,7 @@ def entry(**fields: object) -> Entry:
         "image": None,
     }
     values.update(fields)
+    values["summary_text"] = plain_text(str(values["summary_html"]))
     return Entry(**values)  # type: ignore[arg-type]
 
 

@@ -230,3 +230,29 @@ async def test_follow_chapters_subscribes_their_feeds_and_the_first_poll_only_le
         assert rows[0].payload["embeds"][0]["footer"] == {"text": "Code for Romania"}
     finally:
         await fetcher.close()
+
+
+async def test_an_error_in_one_feed_does_not_stop_the_cycle(
+    service: FeedService,
+    sessions: async_sessionmaker[AsyncSession],
+    feed_server: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served, url = feed_server.feed("blog", [])
+    broken, broken_url = feed_server.feed("broken", [])
+    await service.subscribe(guild_id=GUILD, channel_id=CHANNEL, url=url, actor_id=ACTOR)
+    await service.subscribe(guild_id=GUILD, channel_id=OTHER_CHANNEL, url=broken_url, actor_id=ACTOR)
+    served.items.append(item(1, START))
+    broken.items.append(item(2, START))
+    ingest = service._ingest
+
+    async def failing(session: AsyncSession, feed: Feed, *args: object) -> int:
+        if feed.url == broken_url:
+            raise RuntimeError("disk full")
+        return await ingest(session, feed, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_ingest", failing)
+    await later(service)
+    report = await service.poll_due()
+    assert (report.polled, report.failed, report.announced) == (2, 1, 1)
+    assert [r.channel_id for r in await deliveries(sessions)] == [CHANNEL]

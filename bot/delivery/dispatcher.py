@@ -260,7 +260,7 @@ class Dispatcher:
         locale = (settings.locale if settings else None) or self.guild_locale(item.guild_id)
         reason = REASONS.get(error.code) or t(locale, GAVE_UP, error=error.reason)
         text = t(locale, NOTICE, channel=f"<#{item.channel_id}>", reason=t(locale, reason), code=error.code)
-        await enqueue(
+        self._again |= await enqueue(
             session,
             kind=NOTICE_KIND,
             key=f"{item.channel_id}:{error.code}:{last_sent or 0}",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.announcements.service import AnnouncementService
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.outbox import BELL, Bell
@@ -29,6 +30,7 @@ class App:
     scheduler: Scheduler
     directory: DirectoryService
     guild_settings: GuildSettingsService
+    announcements: AnnouncementService
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Clock | None = None) -> App:
@@ -37,15 +39,17 @@ class App:
         sessions = create_session_factory(engine)
         bell = Bell()
         sessions.configure(info={BELL: bell})
+        clock = clock or SystemClock()
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            clock=clock or SystemClock(),
+            clock=clock,
             bell=bell,
             scheduler=Scheduler(leadership_for(engine)),
             directory=DirectoryService(sessions),
             guild_settings=GuildSettingsService(sessions),
+            announcements=AnnouncementService(sessions, clock),
         )
 
     async def start(self) -> None:

@@ -190,6 +190,9 @@ class Dispatcher:
     async def deliver(self, item: Outgoing) -> None:
         """Send one claimed delivery and record the outcome; never raises."""
         try:
+            # Renew the claim for this row's own send: rows later in a busy channel's queue wait their turn.
+            if not await self._write(item, next_attempt_at=self.clock.now() + self.policy.claim_timeout):
+                return
             message_id = item.message_id
             if message_id is None:
                 async with asyncio.timeout(self.policy.send_timeout):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.announcements.service import AnnouncementService
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.outbox import BELL, Bell
@@ -31,6 +32,7 @@ class App:
     scheduler: Scheduler
     directory: DirectoryService
     guild_settings: GuildSettingsService
+    announcements: AnnouncementService
     feeds: FeedService
 
     @classmethod
@@ -56,6 +58,7 @@ class App:
             scheduler=scheduler,
             directory=directory,
             guild_settings=guild_settings,
+            announcements=AnnouncementService(sessions, clock),
             feeds=feeds,
         )
 

@@ -63,7 +63,7 @@ class CodeForAllBot(commands.Bot):
         policy = DispatchPolicy(
             poll_seconds=app.settings.delivery_poll_seconds,
             claim_timeout=timedelta(seconds=app.settings.delivery_claim_seconds),
-            send_timeout=app.settings.delivery_claim_seconds / 2,
+            send_timeout=app.settings.delivery_claim_seconds / 3,
         )
         self.dispatcher = Dispatcher(app.sessions, app.clock, DiscordSender(self), policy, self._guild_locale)
 

@@ -190,6 +190,9 @@ class Dispatcher:
     async def deliver(self, item: Outgoing) -> None:
         """Send one claimed delivery and record the outcome; never raises."""
         try:
+            # Renew the claim for this row's own send: rows later in a busy channel's queue wait their turn.
+            if not await self._write(item, next_attempt_at=self.clock.now() + self.policy.claim_timeout):
+                return
             message_id = item.message_id
             if message_id is None:
                 async with asyncio.timeout(self.policy.send_timeout):
@@ -260,7 +263,7 @@ class Dispatcher:
         locale = (settings.locale if settings else None) or self.guild_locale(item.guild_id)
         reason = REASONS.get(error.code) or t(locale, GAVE_UP, error=error.reason)
         text = t(locale, NOTICE, channel=f"<#{item.channel_id}>", reason=t(locale, reason), code=error.code)
-        await enqueue(
+        self._again |= await enqueue(
             session,
             kind=NOTICE_KIND,
             key=f"{item.channel_id}:{error.code}:{last_sent or 0}",

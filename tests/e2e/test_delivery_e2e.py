@@ -86,6 +86,7 @@ async def test_a_delivery_is_posted_once_with_its_nonce(session: SandboxSession)
 
 async def test_a_resend_after_a_crash_returns_the_first_message(session: SandboxSession, clock: FakeClock) -> None:
     dispatcher = session.bot.dispatcher
+    await session.bot.scheduler.leadership.release()
     session.bot.scheduler.leadership = Standby()  # the scheduled job stands by; the test drives the dispatcher
     await _enqueue(session, session.channel_id, "crash", Payload(content="Sent just before the crash"))
     [item] = await dispatcher.claim(10)

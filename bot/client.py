@@ -9,6 +9,7 @@ import json
 import logging
 import pkgutil
 import sys
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -16,10 +17,11 @@ from discord.ext import commands
 
 import cogs
 from bot.app import App
+from bot.delivery.dispatcher import Dispatcher, DispatchPolicy
+from bot.delivery.sender import DiscordSender
 from bot.errors import log_incident
 from bot.errors.reporting import BotTree
 from bot.i18n.translator import BotTranslator
-from bot.scheduling import create_scheduler
 from bot.ui.base import answer_unclaimed
 from db.repositories import get_state, set_state
 
@@ -45,6 +47,8 @@ class CodeForAllBot(commands.Bot):
         intents.members = True  # welcome newcomers
         intents.messages = False  # the bot answers interactions; it never reads chat messages
         options.setdefault("max_messages", None)
+        # A rate limit longer than this fails the request instead of sleeping in it: the outbox retries later.
+        options.setdefault("max_ratelimit_timeout", 30.0)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -58,7 +62,13 @@ class CodeForAllBot(commands.Bot):
         self.sessions = app.sessions
         self.directory = app.directory
         self.guild_settings = app.guild_settings
-        self.scheduler = create_scheduler()
+        self.scheduler = app.scheduler
+        policy = DispatchPolicy(
+            poll_seconds=app.settings.delivery_poll_seconds,
+            claim_timeout=timedelta(seconds=app.settings.delivery_claim_seconds),
+            send_timeout=app.settings.delivery_claim_seconds / 3,
+        )
+        self.dispatcher = Dispatcher(app.sessions, app.clock, DiscordSender(self), policy, self._guild_locale)
 
     async def setup_hook(self) -> None:
         """Migrate, load the directory, load every cog, start the scheduler, sync commands if changed."""
@@ -67,6 +77,8 @@ class CodeForAllBot(commands.Bot):
         for extension in discover_cogs():
             await self.load_extension(extension)
         self.add_listener(answer_unclaimed, "on_interaction")
+        self.dispatcher.attach(self.scheduler)
+        self.app.bell.subscribe(self.dispatcher.wake)
         self.scheduler.start()
         await self.sync_commands_if_changed()
         # The directory indexes are long-lived: keep them out of the cyclic collector's full passes.
@@ -107,9 +119,12 @@ class CodeForAllBot(commands.Bot):
         """Log once per (re)connection."""
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
+    def _guild_locale(self, guild_id: int) -> str | None:
+        guild = self.get_guild(guild_id)
+        return guild.preferred_locale.value if guild else None
+
     async def close(self) -> None:
-        """Stop the scheduler, then Discord, then the application's database."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        """Stop the scheduled work, then Discord, then the application's database."""
+        await self.scheduler.shutdown()
         await super().close()
         await self.app.close()

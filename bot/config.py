@@ -48,12 +48,15 @@ class Settings(BaseSettings):
     database_url: str = ""
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
+    feeds_allow_private: bool = False
     dev_guild_id: int | None = Field(default=None, gt=0)
     home_guild_id: int | None = Field(default=None, gt=0)
     form_timeout: float = Field(default=900.0, gt=0, le=86400)
     log_level: str = "INFO"
     seed_file: Path = DEFAULT_SEED_FILE
     sandbox_port: int = Field(default=0, ge=0, le=65535)
+    delivery_poll_seconds: float = Field(default=10.0, gt=0, le=3600)
+    delivery_claim_seconds: float = Field(default=60.0, gt=0, le=240)
 
     @field_validator("log_level")
     @classmethod

@@ -58,6 +58,7 @@ async def start_session(
             "discord_gateway_url": sandbox.gateway_url,
             # The sandbox's guild is the network's home server, so its organisers can edit the directory.
             "home_guild_id": guild.id,
+            "feeds_allow_private": True,
         }
     )
     bot = CodeForAllBot(App.create(settings, clock=clock), guild_ready_timeout=0.1)

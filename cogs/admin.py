@@ -8,11 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.announcements.times import zone
 from bot.directory.authority import Right, directory_right
 from bot.errors import UserError
 from bot.guilds.settings import GuildConfig
 from bot.i18n import LANGUAGES, N_, Localeish, t
 from bot.types import Interaction
+from bot.ui.announcements import zone_choices
+from bot.ui.checks import check_can_post
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
@@ -36,7 +39,15 @@ def _describe(guild: discord.Guild, config: GuildConfig, home_guild_id: int | No
         organisers=organisers,
         locale=LANGUAGES.get(language, language),
     )
-    return f"{described}\n{directory}"
+    channel = f"<#{config.organisers_channel_id}>" if config.organisers_channel_id else t(locale, "none")
+    return "\n".join(
+        [
+            described,
+            t(locale, "Organisers' channel: {channel}", channel=channel),
+            t(locale, "Time zone: {zone}", zone=config.timezone or "UTC"),
+            directory,
+        ]
+    )
 
 
 SAVED = N_("Saved.\n{settings}")
@@ -115,6 +126,53 @@ class Admin(commands.Cog):
             await self._answer(interaction, await guild_settings.get(interaction.guild.id), CURRENT)
             return
         config = await guild_settings.update(interaction.guild.id, locale=language)
+        await self._answer(interaction, config, SAVED)
+
+    @settings.command(name="organisers-channel", description="Choose where I tell organisers about problems")
+    @app_commands.describe(
+        channel="A channel organisers read; leave empty to see the current one", reset="Be told nowhere"
+    )
+    async def organisers_channel(
+        self, interaction: Interaction, channel: discord.TextChannel | None = None, reset: bool = False
+    ) -> None:
+        """Show, set or reset the organisers' channel."""
+        assert interaction.guild is not None
+        if await self._shown_instead(interaction, channel is not None, reset):
+            return
+        if channel is not None:
+            check_can_post(channel)
+        config = await self.bot.guild_settings.update(
+            interaction.guild.id, organisers_channel_id=channel.id if channel else None
+        )
+        await self._saved(interaction, config)
+
+    @settings.command(name="timezone", description="Choose the time zone announcements are written in")
+    @app_commands.describe(
+        timezone="An IANA time zone, e.g. Europe/Bucharest; leave empty to see the current one", reset="Back to UTC"
+    )
+    @app_commands.autocomplete(timezone=zone_choices)
+    async def timezone(
+        self, interaction: Interaction, timezone: app_commands.Range[str, 1, 64] | None = None, reset: bool = False
+    ) -> None:
+        """Show, set or reset the server's time zone."""
+        assert interaction.guild is not None
+        if await self._shown_instead(interaction, timezone is not None, reset):
+            return
+        name = zone(timezone).key if timezone else None
+        config = await self.bot.guild_settings.update(interaction.guild.id, timezone=name)
+        await self._saved(interaction, config)
+
+    async def _shown_instead(self, interaction: Interaction, given: bool, reset: bool) -> bool:
+        """With neither a value nor reset, answer with the current settings (True); both at once is refused."""
+        assert interaction.guild is not None
+        if given and reset:
+            raise UserError(N_("Give a value or reset, not both."))
+        if not given and not reset:
+            await self._answer(interaction, await self.bot.guild_settings.get(interaction.guild.id), CURRENT)
+            return True
+        return False
+
+    async def _saved(self, interaction: Interaction, config: GuildConfig) -> None:
         await self._answer(interaction, config, SAVED)
 
 

@@ -17,6 +17,11 @@ class GuildConfig:
     guild_id: int
     organiser_role_id: int | None = None
     locale: str | None = None
+    organisers_channel_id: int | None = None
+    timezone: str | None = None
+
+
+SETTINGS = ("organiser_role_id", "locale", "organisers_channel_id", "timezone")
 
 
 def is_organiser(config: GuildConfig, role_ids: Iterable[int], *, manage_guild: bool) -> bool:
@@ -50,7 +55,7 @@ class GuildSettingsService:
                 row = GuildSettings(guild_id=guild_id)
                 session.add(row)
             for name, value in values.items():
-                if name not in {"organiser_role_id", "locale"}:
+                if name not in SETTINGS:
                     raise ValueError(f"unknown guild setting {name!r}")
                 setattr(row, name, value)
         config = _to_config(row)
@@ -59,4 +64,4 @@ class GuildSettingsService:
 
 
 def _to_config(row: GuildSettings) -> GuildConfig:
-    return GuildConfig(row.guild_id, row.organiser_role_id, row.locale)
+    return GuildConfig(row.guild_id, *(getattr(row, name) for name in SETTINGS))

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.directory.authority import Right, directory_right
+from bot.errors import UserError
 from bot.guilds.settings import is_organiser
 from bot.i18n import N_
 from bot.types import Interaction
@@ -91,3 +92,13 @@ def home_organiser_only() -> Callable[[T], T]:
         return True
 
     return app_commands.check(predicate)
+
+
+def check_can_post(channel: discord.TextChannel) -> None:
+    """Refuse a channel the bot cannot post embeds in."""
+    mine = channel.permissions_for(channel.guild.me)
+    if not (mine.view_channel and mine.send_messages and mine.embed_links):
+        raise UserError(
+            N_("I cannot post in {channel}: I need View Channel, Send Messages and Embed Links there."),
+            channel=channel.mention,
+        )

@@ -1,16 +1,24 @@
 """SQLAlchemy 2 models, a module per feature: the database is the source of truth for what must survive a restart."""
 
+from db.models.announcements import Announcement
 from db.models.base import Base, Timestamped, UTCDateTime, utcnow
+from db.models.delivery import Delivery
 from db.models.directory import ChangeRecord, Chapter, Project, Summit
+from db.models.feeds import Feed, FeedEntry, FeedSubscription
 from db.models.guilds import GuildResource, GuildSettings
 from db.models.proposals import Proposal
 from db.models.state import BotState
 
 __all__ = [
+    "Announcement",
     "Base",
     "BotState",
     "ChangeRecord",
     "Chapter",
+    "Delivery",
+    "Feed",
+    "FeedEntry",
+    "FeedSubscription",
     "GuildResource",
     "GuildSettings",
     "Project",

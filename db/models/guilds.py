@@ -18,6 +18,8 @@ class GuildSettings(Timestamped, Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     organiser_role_id: Mapped[int | None] = mapped_column(BigInteger)
     locale: Mapped[str | None] = mapped_column(String(10))
+    organisers_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class GuildResource(Base):

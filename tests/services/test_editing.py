@@ -94,7 +94,7 @@ async def test_a_proposal_is_checked_when_made_and_applied_once_as_its_proposers
     poland = directory.find_chapter("Code for Poland")
     shown = {"website": poland.website, "description": poland.description}
     where = {"guild_id": 2, "guild_name": "Warsaw", "proposer_id": 9, "proposer_name": "piotr"}
-    with pytest.raises(UserError, match="website 'not a url' is not an http\(s\) address"):
+    with pytest.raises(UserError, match=r"website 'not a url' is not an http\(s\) address"):
         await proposals.propose(
             "chapter", poland.key, {"website": "not a url"}, version=poland.version, shown=shown, **where
         )

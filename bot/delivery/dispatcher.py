@@ -1,0 +1,295 @@
+"""The dispatcher: claims due deliveries, sends each through the sender, and records how it went.
+
+A claim marks a row `sending` until `next_attempt_at` (the claim's expiry) and bumps `attempts`, which then fences
+every later write: a process that lost its claim (it hung past the expiry and another took the row) changes
+nothing. A claim whose process died expires and the row is sent again with the same nonce, which Discord answers
+with the first message instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.delivery.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.delivery.outbox import FAILED, PENDING, SENDING, SENT, Payload, enqueue, nonce_for
+from bot.i18n import N_, t
+from bot.scheduling import Scheduler
+from db.models import Delivery, GuildSettings
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "delivery-dispatch"
+NOTICE_KIND = "delivery-problem"
+UNKNOWN_CHANNEL, MISSING_ACCESS, MISSING_PERMISSIONS = 10003, 50001, 50013
+REASONS = {
+    UNKNOWN_CHANNEL: N_("the channel no longer exists"),
+    MISSING_ACCESS: N_("I cannot see that channel"),
+    MISSING_PERMISSIONS: N_("I am missing permissions there"),
+}
+NOTICE = N_(
+    "I could not post in {channel}: {reason} (Discord error {code}). Posts for that channel fail until this is "
+    "fixed; give me View Channel and Send Messages there, or choose another channel."
+)
+GAVE_UP = N_("Discord kept failing ({error})")
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A claimed delivery on its way: `attempt` is the claim's fence, `message_id` set once it was posted."""
+
+    id: int
+    kind: str
+    guild_id: int
+    channel_id: int
+    payload: Payload
+    attempt: int
+    message_id: int | None
+
+    @property
+    def nonce(self) -> str:
+        """The message nonce: the same on every attempt of this delivery."""
+        return nonce_for(self.id)
+
+
+class Sender(Protocol):
+    """Posts to Discord; raises a DeliveryError subclass when that fails."""
+
+    async def post(self, item: Outgoing) -> int:
+        """Post the message (with its nonce) and return its id."""
+        ...
+
+    async def follow_up(self, item: Outgoing, message_id: int) -> None:
+        """Crosspost it and open its thread, as the payload asks; done steps are not repeated."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    """How many rows a claim takes, how long it holds, and how retries back off."""
+
+    batch_size: int = 50
+    concurrency: int = 16
+    claim_timeout: timedelta = timedelta(seconds=60)
+    send_timeout: float = 30.0
+    first_backoff: timedelta = timedelta(seconds=10)
+    max_backoff: timedelta = timedelta(hours=1)
+    max_attempts: int = 10
+    poll_seconds: float = 10.0
+
+    def backoff(self, attempt: int, retry_after: float = 0.0) -> timedelta:
+        """The wait after failed attempt number `attempt` (1-based), never less than Discord's `retry_after`."""
+        exponential = min(self.first_backoff * 2 ** (attempt - 1), self.max_backoff)
+        return max(exponential, timedelta(seconds=retry_after))
+
+
+@dataclass(slots=True)
+class Dispatcher:
+    """Sends due deliveries; run it as a scheduled job (`attach`) and `wake` it when rows are enqueued."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    sender: Sender
+    policy: DispatchPolicy = DispatchPolicy()
+    guild_locale: Callable[[int], str | None] = lambda _guild_id: None
+    _scheduler: Scheduler | None = None
+    _running: bool = False
+    _again: bool = False
+
+    def attach(self, scheduler: Scheduler) -> None:
+        """Run as the scheduler's leader-only job, every `poll_seconds` and whenever woken."""
+        self._scheduler = scheduler
+        scheduler.every(JOB_ID, self.policy.poll_seconds, self.run)
+
+    def wake(self) -> None:
+        """Send what is due now rather than at the next poll."""
+        if self._running:
+            self._again = True
+        elif self._scheduler is not None:
+            self._scheduler.run_soon(JOB_ID)
+
+    async def run(self) -> int:
+        """Send everything due, batch after batch; returns how many deliveries were attempted."""
+        self._running = True
+        total = 0
+        try:
+            while True:
+                self._again = False
+                handled = await self.dispatch_once()
+                total += handled
+                if handled < self.policy.batch_size and not self._again:
+                    break
+        finally:
+            self._running = False
+        await self._schedule_next()
+        return total
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch of due rows and send them: channels in parallel, each channel's rows in order."""
+        claimed = await self.claim(self.policy.batch_size)
+        by_channel: dict[int, list[Outgoing]] = defaultdict(list)
+        for item in claimed:
+            by_channel[item.channel_id].append(item)
+        limit = asyncio.Semaphore(self.policy.concurrency)
+
+        async def lane(items: list[Outgoing]) -> None:
+            async with limit:
+                for item in items:
+                    await self.deliver(item)
+
+        await asyncio.gather(*(lane(items) for items in by_channel.values()))
+        return len(claimed)
+
+    async def claim(self, limit: int) -> list[Outgoing]:
+        """Mark up to `limit` due rows as ours until the claim expires (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+        now = self.clock.now()
+        due = (Delivery.state.in_((PENDING, SENDING))) & (Delivery.next_attempt_at <= now)
+        columns = (Delivery.id, Delivery.kind, Delivery.guild_id, Delivery.channel_id, Delivery.payload)
+        claimed: list[Outgoing] = []
+        async with self.sessions.begin() as session:
+            rows = (
+                await session.execute(
+                    select(*columns, Delivery.state, Delivery.attempts, Delivery.message_id)
+                    .where(due)
+                    .order_by(Delivery.next_attempt_at, Delivery.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                taken = await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == row.id, Delivery.state == row.state, Delivery.attempts == row.attempts)
+                    .where(Delivery.next_attempt_at <= now)
+                    .values(state=SENDING, attempts=row.attempts + 1, next_attempt_at=now + self.policy.claim_timeout)
+                )
+                if _count(taken) != 1:
+                    continue
+                try:
+                    payload = Payload.from_json(row.payload)
+                except (TypeError, ValueError) as error:
+                    log.error("delivery %s has an unreadable payload: %s", row.id, error)
+                    await session.execute(
+                        update(Delivery).where(Delivery.id == row.id).values(state=FAILED, last_error=str(error))
+                    )
+                    continue
+                claimed.append(
+                    Outgoing(row.id, row.kind, row.guild_id, row.channel_id, payload, row.attempts + 1, row.message_id)
+                )
+        return claimed
+
+    async def deliver(self, item: Outgoing) -> None:
+        """Send one claimed delivery and record the outcome; never raises."""
+        try:
+            # Renew the claim for this row's own send: rows later in a busy channel's queue wait their turn.
+            if not await self._write(item, next_attempt_at=self.clock.now() + self.policy.claim_timeout):
+                return
+            message_id = item.message_id
+            if message_id is None:
+                async with asyncio.timeout(self.policy.send_timeout):
+                    message_id = await self.sender.post(item)
+                if not await self._write(item, message_id=message_id):
+                    return
+            note = None
+            if item.payload.crosspost or item.payload.thread_name:
+                try:
+                    async with asyncio.timeout(self.policy.send_timeout):
+                        await self.sender.follow_up(item, message_id)
+                except PermanentDeliveryError as error:
+                    log.warning("delivery %s was posted but not completed: %s", item.id, error.reason)
+                    note = error.reason
+            await self._write(item, state=SENT, sent_at=self.clock.now(), last_error=note)
+        except PermanentDeliveryError as error:
+            await self._fail(item, error)
+        except TransientDeliveryError as error:
+            await self._retry(item, error)
+        except TimeoutError:
+            await self._retry(item, TransientDeliveryError("Discord did not answer in time"))
+        except Exception as error:
+            log.exception("delivery %s failed unexpectedly", item.id)
+            await self._retry(item, TransientDeliveryError(f"unexpected error: {error!r}"))
+
+    async def _write(self, item: Outgoing, **values: Any) -> bool:
+        """Update the row if our claim still holds it."""
+        async with self.sessions.begin() as session:
+            return await self._fenced(session, item, **values)
+
+    @staticmethod
+    async def _fenced(session: AsyncSession, item: Outgoing, **values: Any) -> bool:
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.id == item.id, Delivery.state == SENDING, Delivery.attempts == item.attempt)
+            .values(**values)
+        )
+        if _count(result) != 1:
+            log.warning("delivery %s: claim %s was lost; another attempt owns it", item.id, item.attempt)
+            return False
+        return True
+
+    async def _retry(self, item: Outgoing, error: TransientDeliveryError) -> None:
+        if item.attempt >= self.policy.max_attempts:
+            reason = f"gave up after {item.attempt} attempts: {error.reason}"
+            await self._fail(item, PermanentDeliveryError(reason, code=0))
+            return
+        delay = self.policy.backoff(item.attempt, error.retry_after)
+        log.info("delivery %s: %s; retrying in %s", item.id, error.reason, delay)
+        await self._write(item, state=PENDING, next_attempt_at=self.clock.now() + delay, last_error=error.reason)
+
+    async def _fail(self, item: Outgoing, error: PermanentDeliveryError) -> None:
+        log.warning("delivery %s to channel %s failed: %s", item.id, item.channel_id, error.reason)
+        async with self.sessions.begin() as session:
+            if await self._fenced(session, item, state=FAILED, last_error=error.reason) and item.kind != NOTICE_KIND:
+                await self._tell_organisers(session, item, error)
+
+    async def _tell_organisers(self, session: AsyncSession, item: Outgoing, error: PermanentDeliveryError) -> None:
+        """One notice per channel, code and run of failures (a success in the channel starts a new run)."""
+        settings = await session.get(GuildSettings, item.guild_id)
+        target = settings.organisers_channel_id if settings else None
+        if target is None or target == item.channel_id:
+            log.warning("guild %s has no organisers' channel to hear that %s fails", item.guild_id, item.channel_id)
+            return
+        last_sent = await session.scalar(
+            select(func.max(Delivery.id)).where(Delivery.channel_id == item.channel_id, Delivery.state == SENT)
+        )
+        locale = (settings.locale if settings else None) or self.guild_locale(item.guild_id)
+        reason = REASONS.get(error.code) or t(locale, GAVE_UP, error=error.reason)
+        text = t(locale, NOTICE, channel=f"<#{item.channel_id}>", reason=t(locale, reason), code=error.code)
+        self._again |= await enqueue(
+            session,
+            kind=NOTICE_KIND,
+            key=f"{item.channel_id}:{error.code}:{last_sent or 0}",
+            guild_id=item.guild_id,
+            channel_id=target,
+            payload=Payload(content=text),
+            due_at=self.clock.now(),
+        )
+
+    async def _schedule_next(self) -> None:
+        """Wake again when the earliest row falls due, if that is sooner than the next poll."""
+        if self._scheduler is None:
+            return
+        earliest = await self.earliest_due()
+        if earliest is not None:
+            delay = (earliest - self.clock.now()).total_seconds()
+            if delay < self.policy.poll_seconds:
+                self._scheduler.run_soon(JOB_ID, max(delay, 0.0))
+
+    async def earliest_due(self) -> datetime | None:
+        """When the next waiting delivery (or claim expiry) falls due; None when nothing waits."""
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(Delivery.state.in_((PENDING, SENDING)))
+            )
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount)

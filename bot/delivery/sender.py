@@ -1,0 +1,101 @@
+"""The one module that posts to channels: a delivery's message with its nonce, then its crosspost or thread.
+
+Every message goes out with `allowed_mentions` that parse nothing (no @everyone, no user or role pings from
+text), except the one role a payload names. discord.py sends `enforce_nonce` with every nonce, so a resend of
+the same delivery inside Discord's nonce window returns the message the first attempt created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import aiohttp
+import discord
+
+from bot.delivery.dispatcher import Outgoing
+from bot.delivery.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.delivery.outbox import Payload
+
+ALREADY_CROSSPOSTED = 40033
+THREAD_ALREADY_CREATED = 160004
+
+
+def allowed_mentions(payload: Payload) -> discord.AllowedMentions:
+    """Nothing may ping, except the role the payload names."""
+    roles: list[discord.Object] | bool = [discord.Object(payload.mention_role_id)] if payload.mention_role_id else False
+    return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
+
+
+def classify(error: Exception) -> DeliveryError:
+    """Retry rate limits, server errors and network trouble; give up on everything else Discord refuses."""
+    if isinstance(error, discord.RateLimited):
+        return TransientDeliveryError("rate limited", retry_after=error.retry_after)
+    if isinstance(error, discord.HTTPException):
+        if error.status == 429 or error.status >= 500:
+            return TransientDeliveryError(f"Discord answered {error.status}")
+        return PermanentDeliveryError(error.text or f"Discord answered {error.status}", code=error.code)
+    return TransientDeliveryError(f"network error: {error}")
+
+
+class DiscordSender:
+    """Posts deliveries with a discord.py client."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def post(self, item: Outgoing) -> int:
+        """Post the message (a new forum post in a forum channel) and return its id."""
+        payload = item.payload
+        embeds = [discord.Embed.from_dict(embed) for embed in payload.embeds]
+        try:
+            channel = await self._channel(item)
+            if isinstance(channel, discord.ForumChannel):
+                name = payload.thread_name or (embeds[0].title if embeds and embeds[0].title else payload.content)
+                made = await channel.create_thread(
+                    name=name[:100],
+                    content=payload.content or None,
+                    embeds=embeds,
+                    allowed_mentions=allowed_mentions(payload),
+                )
+                return made.message.id
+            if not isinstance(channel, discord.abc.Messageable):
+                raise PermanentDeliveryError("not a channel messages can be posted in", code=50024)
+            message = await channel.send(
+                payload.content or None,
+                embeds=embeds,
+                allowed_mentions=allowed_mentions(payload),
+                nonce=item.nonce,
+            )
+            return message.id
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:
+            raise classify(error) from error
+
+    async def follow_up(self, item: Outgoing, message_id: int) -> None:
+        """Crosspost to followers and open the thread, as asked; a step already done counts as done."""
+        payload = item.payload
+        try:
+            channel = await self._channel(item)
+            if isinstance(channel, discord.ForumChannel) or not isinstance(channel, discord.TextChannel):
+                return
+            message = channel.get_partial_message(message_id)
+            if payload.crosspost and channel.is_news():
+                await _unless(message.publish(), ALREADY_CROSSPOSTED)
+            if payload.thread_name:
+                await _unless(message.create_thread(name=payload.thread_name), THREAD_ALREADY_CREATED)
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:
+            raise classify(error) from error
+
+    async def _channel(self, item: Outgoing) -> discord.abc.GuildChannel | discord.Thread | discord.abc.PrivateChannel:
+        channel = self._client.get_channel(item.channel_id)
+        if channel is None:
+            channel = await self._client.fetch_channel(item.channel_id)
+        return channel
+
+
+async def _unless(step: Awaitable[object], done_code: int) -> None:
+    """Await `step`, taking Discord's 'already done' answer as success."""
+    try:
+        await step
+    except discord.HTTPException as error:
+        if error.code != done_code:
+            raise

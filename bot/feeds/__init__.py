@@ -1,0 +1,1 @@
+"""Blog feeds: fetch, parse, find what is new, render it, and poll every followed feed once."""

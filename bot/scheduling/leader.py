@@ -1,0 +1,108 @@
+"""Who runs the scheduled work: the holder of a PostgreSQL advisory lock, or the only process on SQLite.
+
+The lock lives on a connection of its own, kept open while this process leads; if the process dies or the
+connection drops, PostgreSQL releases the lock and another process takes it at its next refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger(__name__)
+
+# One lock per database and schema, so several test schemas (or bots) on one server do not contend.
+_TRY_LOCK = text(
+    "SELECT pg_try_advisory_lock(hashtextextended(current_database() || ':' || current_schema() || ':' || :name, 0))"
+)
+
+
+class Leadership(Protocol):
+    """Whether this process is the one that runs scheduled work."""
+
+    @property
+    def is_leader(self) -> bool:
+        """The answer as of the last refresh."""
+        ...
+
+    async def refresh(self) -> bool:
+        """Take or keep the lease; returns `is_leader`."""
+        ...
+
+    async def release(self) -> None:
+        """Give the lease up (on shutdown)."""
+        ...
+
+
+class SoleLeader:
+    """SQLite: one process owns the database, so it always leads."""
+
+    is_leader = True
+
+    async def refresh(self) -> bool:
+        """Always the leader."""
+        return True
+
+    async def release(self) -> None:
+        """Nothing to release."""
+
+
+class AdvisoryLockLeader:
+    """PostgreSQL: the lease is a session advisory lock held on a dedicated connection."""
+
+    def __init__(self, engine: AsyncEngine, name: str = "scheduler") -> None:
+        self._engine = engine
+        self._name = name
+        self._connection: AsyncConnection | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this process holds the lock (as of the last refresh)."""
+        return self._connection is not None
+
+    async def refresh(self) -> bool:
+        """Check the held connection is alive, or try to take the lock."""
+        try:
+            if self._connection is not None:
+                await self._connection.execute(text("SELECT 1"))
+                await self._connection.commit()
+                return True
+            connection = await self._engine.connect()
+            try:
+                taken = bool(await connection.scalar(_TRY_LOCK, {"name": self._name}))
+                await connection.commit()
+            except BaseException:
+                await connection.close()
+                raise
+            if taken:
+                self._connection = connection
+            else:
+                await connection.close()
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("scheduler lease check failed: %s", error)
+            await self._drop()
+        return self.is_leader
+
+    async def release(self) -> None:
+        """Close the lock's connection, which releases the lock."""
+        await self._drop()
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await connection.invalidate()
+            except (SQLAlchemyError, OSError):
+                log.debug("the lease connection was already gone")
+            await connection.close()
+
+
+def leadership_for(engine: AsyncEngine) -> Leadership:
+    """The lease that fits the database."""
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLockLeader(engine)
+    return SoleLeader()

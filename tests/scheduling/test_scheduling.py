@@ -1,0 +1,121 @@
+"""The scheduler runs jobs by id, only on the leader, each catching its own errors; the lease moves on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.scheduling import Scheduler
+from bot.scheduling.leader import AdvisoryLockLeader, SoleLeader, leadership_for
+from db.session import create_engine
+
+
+class Follower:
+    """A lease held elsewhere."""
+
+    is_leader = False
+
+    async def refresh(self) -> bool:
+        return False
+
+    async def release(self) -> None:
+        return None
+
+
+async def _ran(calls: list[str], name: str, scheduler: Scheduler, *, leader_only: bool = True) -> None:
+    async def job() -> None:
+        calls.append(name)
+
+    scheduler.every(name, 3600, job, leader_only=leader_only)
+
+
+async def test_jobs_run_on_the_leader_only_and_can_be_brought_forward() -> None:
+    calls: list[str] = []
+    leader, follower = Scheduler(SoleLeader()), Scheduler(Follower())
+    for scheduler, name in ((leader, "on-leader"), (follower, "on-follower")):
+        await _ran(calls, name, scheduler)
+    await _ran(calls, "everywhere", follower, leader_only=False)
+    leader.start()
+    follower.start()
+    try:
+        await asyncio.sleep(0.2)
+        assert sorted(calls) == ["everywhere", "on-leader"]
+        leader.run_soon("on-leader")
+        await asyncio.sleep(0.2)
+        assert calls.count("on-leader") == 2
+    finally:
+        await leader.shutdown()
+        await follower.shutdown()
+
+
+async def test_a_failing_job_is_logged_and_keeps_its_schedule(caplog: pytest.LogCaptureFixture) -> None:
+    scheduler = Scheduler(SoleLeader())
+    runs: list[int] = []
+
+    async def broken() -> None:
+        runs.append(1)
+        raise RuntimeError("feed on fire")
+
+    scheduler.every("broken", 3600, broken)
+    scheduler.start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.scheduling"):
+            await asyncio.sleep(0.2)
+            scheduler.run_soon("broken")
+            await asyncio.sleep(0.2)
+        assert len(runs) == 2
+        assert [r.getMessage() for r in caplog.records] == ["scheduled job broken failed"] * 2
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_sqlite_has_one_leader(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    lease = leadership_for(engine)
+    assert isinstance(lease, SoleLeader) and await lease.refresh()
+
+
+async def test_the_advisory_lock_has_one_holder_and_moves_when_it_is_released(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    other_engine = create_engine(database_url)
+    first, second = AdvisoryLockLeader(engine), AdvisoryLockLeader(other_engine)
+    try:
+        assert await first.refresh()
+        assert not await second.refresh()
+        assert await first.refresh()  # kept
+        await first.release()
+        assert await second.refresh()
+        assert not await first.refresh()
+    finally:
+        await first.release()
+        await second.release()
+        await other_engine.dispose()
+
+
+async def test_a_leader_whose_connection_dies_loses_the_lease(engine: AsyncEngine, database_url: str) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    other_engine = create_engine(database_url)
+    first, second = AdvisoryLockLeader(engine), AdvisoryLockLeader(other_engine)
+    try:
+        assert await first.refresh()
+        held = first._connection
+        assert held is not None
+        pid = await held.scalar(text("SELECT pg_backend_pid()"))
+        await held.commit()
+        async with other_engine.connect() as admin:
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert not await first.refresh()
+        assert await second.refresh()
+    finally:
+        await first.release()
+        await second.release()
+        await other_engine.dispose()

@@ -105,7 +105,7 @@ async def run_export(settings: Settings, path: Path | None) -> None:
     app = App.create(settings)
     try:
         await app.start()
-        text = formats.dump_yaml(await app.directory.export_batch())
+        text = await app.directory.export_yaml()
     finally:
         await app.close()
     if path is None:

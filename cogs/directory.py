@@ -367,7 +367,7 @@ class Directory(commands.Cog):
     @organiser_only()
     async def export(self, interaction: Interaction) -> None:
         """Send the whole directory as a YAML attachment."""
-        text = directory_io.dump_yaml(await self.directory.export_batch())
+        text = await self.directory.export_yaml()
         await interaction.response.send_message(
             t(interaction.locale, "The directory as YAML:"),
             file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),

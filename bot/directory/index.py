@@ -103,41 +103,48 @@ class SearchIndex:
         self._normal_names: dict[str, str] = {}
         self._exact_name: dict[str, set[str]] = {}
         self._exact_alias: dict[str, set[str]] = {}
-        self._sorted_names: list[tuple[str, str]] = []
         self._name_words = _Postings()
         self._text_words = _Postings()
-        self._vocabulary: list[str] = []
-        self._vocabulary_dirty = True
-        self._choice_names: list[str] = []
-        self._choice_keys: list[str] = []
-        self._compact_choices: list[str] = []
-        self._choices_dirty = True
-        self._ordered_keys: list[str] = []
-        self._order: dict[str, int] = {}
-        self._order_dirty = True
         for entry in entries:
-            self._add(entry, keep_sorted=False)
-        self._sorted_names.sort()
-        # Build the derived look-up tables now, so the first member's query is as fast as the rest.
-        self._sorted_vocabulary()
-        self._name_order()
-        self._choices()
+            self._add(entry)
+        # The sorted tables are built once here, then kept in order by `put` and `remove` (no re-sorting).
+        self._sorted_names: list[tuple[str, str]] = sorted(
+            (name, entry.key) for entry in self._entries.values() for name in _sortable_names(entry)
+        )
+        self._choice_names = [name for name, _ in self._sorted_names]
+        self._choice_keys = [key for _, key in self._sorted_names]
+        self._compact_choices = [name.replace(" ", "") for name in self._choice_names]
+        self._vocabulary = sorted(self._name_words.words.keys() | self._text_words.words.keys())
+        self._ordered_keys = sorted(self._normal_names, key=self._sort_key)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def put(self, entry: Entry) -> None:
-        """Add or replace an entry."""
-        if entry.key in self._entries:
-            self.remove(entry.key)
-        self._add(entry, keep_sorted=True)
-        self._vocabulary_dirty = self._choices_dirty = self._order_dirty = True
+        """Add or replace an entry, keeping every table in order (a few list insertions, no re-sorting)."""
+        self.remove(entry.key)
+        self._add(entry)
+        bisect.insort(self._ordered_keys, entry.key, key=self._sort_key)
+        for name in _sortable_names(entry):
+            position = bisect.bisect_left(self._sorted_names, (name, entry.key))
+            self._sorted_names.insert(position, (name, entry.key))
+            self._choice_names.insert(position, name)
+            self._choice_keys.insert(position, entry.key)
+            self._compact_choices.insert(position, name.replace(" ", ""))
+        for word in _name_words(entry) | _text_words(entry):
+            position = bisect.bisect_left(self._vocabulary, word)
+            if position == len(self._vocabulary) or self._vocabulary[position] != word:
+                self._vocabulary.insert(position, word)
 
     def remove(self, key: str) -> None:
         """Forget an entry."""
-        entry = self._entries.pop(key, None)
+        entry = self._entries.get(key)
         if entry is None:
             return
+        position = bisect.bisect_left(self._ordered_keys, self._sort_key(key), key=self._sort_key)
+        if position < len(self._ordered_keys) and self._ordered_keys[position] == key:
+            del self._ordered_keys[position]
+        del self._entries[key]
         del self._normal_names[key]
         for form in _forms(entry.name):
             _discard(self._exact_name, form, key)
@@ -145,16 +152,21 @@ class SearchIndex:
             for form in _forms(alias):
                 _discard(self._exact_alias, form, key)
         for name in _sortable_names(entry):
-            index = bisect.bisect_left(self._sorted_names, (name, key))
-            if index < len(self._sorted_names) and self._sorted_names[index] == (name, key):
-                del self._sorted_names[index]
+            position = bisect.bisect_left(self._sorted_names, (name, key))
+            if position < len(self._sorted_names) and self._sorted_names[position] == (name, key):
+                for table in (self._sorted_names, self._choice_names, self._choice_keys, self._compact_choices):
+                    del table[position]
         for word in _name_words(entry):
             self._name_words.discard(word, key)
         for word in _text_words(entry):
             self._text_words.discard(word, key)
-        self._vocabulary_dirty = self._choices_dirty = self._order_dirty = True
+        for word in _name_words(entry) | _text_words(entry):
+            if word not in self._name_words.words and word not in self._text_words.words:
+                position = bisect.bisect_left(self._vocabulary, word)
+                if position < len(self._vocabulary) and self._vocabulary[position] == word:
+                    del self._vocabulary[position]
 
-    def _add(self, entry: Entry, *, keep_sorted: bool) -> None:
+    def _add(self, entry: Entry) -> None:
         key = entry.key
         self._entries[key] = entry
         self._normal_names[key] = normalise(entry.name)
@@ -163,15 +175,14 @@ class SearchIndex:
         for alias in entry.aliases:
             for form in _forms(alias):
                 self._exact_alias.setdefault(form, set()).add(key)
-        for name in _sortable_names(entry):
-            if keep_sorted:
-                bisect.insort(self._sorted_names, (name, key))
-            else:
-                self._sorted_names.append((name, key))
         for word in _name_words(entry):
             self._name_words.add(word, key)
         for word in _text_words(entry):
             self._text_words.add(word, key)
+
+    def _sort_key(self, key: str) -> tuple[str, str]:
+        """Name order, ties broken by key, so an entry's place is found by bisection."""
+        return self._normal_names[key], key
 
     # -- look-ups ---------------------------------------------------------------------------------
 
@@ -220,11 +231,10 @@ class SearchIndex:
     ) -> Sequence[str]:
         """Keys matching every word of the query (typos corrected), best first."""
         words = normalise(query).split()
-        order = self._name_order()
         if not words:
             if within is None:
                 return self._ordered_keys[:limit]
-            return sorted(within & self._entries.keys(), key=order.__getitem__)[:limit]
+            return sorted(within & self._entries.keys(), key=self._sort_key)[:limit]
         # While typing (names only) the last word is a prefix; a search takes a known word as it is.
         last = words[-1]
         prefix_last = names_only or (last not in self._name_words.words and last not in self._text_words.words)
@@ -243,7 +253,7 @@ class SearchIndex:
         names = [self._normal_names[key] for key in named]
         # The names most like the query first (a partial sort in C), then every other match in name order.
         scores = process.extract(" ".join(words), names, scorer=fuzz.token_set_ratio, limit=SCORED)
-        best = sorted((-score, order[named[position]], named[position]) for _, score, position in scores)
+        best = sorted((-score, names[position], named[position]) for _, score, position in scores)
         ranked = head + [key for _, _, key in best]
         found = RankedKeys(ranked, (in_names | in_text).difference(ranked), self._ordered_keys)
         return found if limit is None else found[:limit]
@@ -253,7 +263,7 @@ class SearchIndex:
         target = normalise(query)
         if not target:
             return []
-        names, keys_of = self._choices()
+        names, keys_of = self._choice_names, self._choice_keys
         matches = process.extract(target, names, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
         keys: dict[str, None] = {}
         for _, _, position in matches:
@@ -265,29 +275,12 @@ class SearchIndex:
         target = compact(query)
         if len(target) < 4:
             return None
-        _, keys_of = self._choices()
+        keys_of = self._choice_keys
         matches = process.extract(target, self._compact_choices, scorer=fuzz.ratio, limit=5, score_cutoff=threshold)
         keys = {keys_of[position] for _, _, position in matches}
         return keys.pop() if len(keys) == 1 else None
 
     # -- internals --------------------------------------------------------------------------------
-
-    def _name_order(self) -> dict[str, int]:
-        """Each key's position in name order; rebuilt after changes."""
-        if self._order_dirty:
-            self._ordered_keys = sorted(self._normal_names, key=self._normal_names.__getitem__)
-            self._order = {key: position for position, key in enumerate(self._ordered_keys)}
-            self._order_dirty = False
-        return self._order
-
-    def _choices(self) -> tuple[list[str], list[str]]:
-        """Names and aliases (normalised) with their keys, for fuzzy matching; rebuilt after changes."""
-        if self._choices_dirty:
-            self._choice_names = [name for name, _ in self._sorted_names]
-            self._choice_keys = [key for _, key in self._sorted_names]
-            self._compact_choices = [name.replace(" ", "") for name in self._choice_names]
-            self._choices_dirty = False
-        return self._choice_names, self._choice_keys
 
     def _unique_sorted(self, limit: int) -> list[tuple[str, str]]:
         seen: dict[str, tuple[str, str]] = {}
@@ -314,7 +307,7 @@ class SearchIndex:
 
     def _word_keys(self, word: str, postings: _Postings, *, prefix: bool) -> set[str]:
         keys = set(postings.words.get(word, ()))
-        vocabulary = self._sorted_vocabulary()
+        vocabulary = self._vocabulary
         if prefix:
             start = bisect.bisect_left(vocabulary, word)
             for candidate in vocabulary[start : start + 200]:
@@ -325,12 +318,6 @@ class SearchIndex:
             for candidate, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80):
                 keys |= postings.words.get(candidate, set())
         return keys
-
-    def _sorted_vocabulary(self) -> list[str]:
-        if self._vocabulary_dirty:
-            self._vocabulary = sorted(self._name_words.words.keys() | self._text_words.words.keys())
-            self._vocabulary_dirty = False
-        return self._vocabulary
 
 
 def _forms(text: str) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,8 @@ from bot.ui.pages import PageButton, encode_args, page_view, register_source
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
+
+log = logging.getLogger(__name__)
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
@@ -99,6 +102,8 @@ def chapter_form(directory: DirectoryService, key: str | None, extra: dict[str, 
     ]
 
     async def save(interaction: Interaction, typed: dict[str, str]) -> None:
+        # A save may wait for an import's chunk to commit: answer within Discord's 3 s first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         values: dict[str, Any] = {
             "name": typed["name"],
             "aliases": _split(typed["aliases"]),
@@ -111,7 +116,7 @@ def chapter_form(directory: DirectoryService, key: str | None, extra: dict[str, 
             values["key"] = directory_io.slugify(typed["name"])
         saved = await directory.edit_chapter(key, values, **_actor(interaction))
         embed = chapter_embed(saved, directory.chapter_projects(saved.key), interaction.locale)
-        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
+        await interaction.followup.send(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
 
     return Form(title, fields, locale, save)
 
@@ -129,6 +134,8 @@ def project_form(directory: DirectoryService, key: str | None, extra: dict[str, 
     ]
 
     async def save(interaction: Interaction, typed: dict[str, str]) -> None:
+        # A save may wait for an import's chunk to commit: answer within Discord's 3 s first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         links = {name: url for name, url in (project.links if project else {}).items() if name != "website"}
         if typed["website"]:
             links["website"] = typed["website"]
@@ -144,9 +151,25 @@ def project_form(directory: DirectoryService, key: str | None, extra: dict[str, 
             values["key"] = f"{values['chapter']}/{directory_io.slugify(typed['name'])}"
         saved = await directory.edit_project(key, values, **_actor(interaction))
         embed = project_embed(saved, directory.chapters.get(saved.chapter_key or ""), interaction.locale)
-        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
+        await interaction.followup.send(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
 
     return Form(title, fields, locale, save)
+
+
+async def _answer_late(interaction: Interaction, text: str) -> None:
+    """Answer after long work: a follow-up, else (the token lasts 15 minutes) a direct message, else the channel."""
+    try:
+        await interaction.followup.send(text, ephemeral=True)
+        return
+    except discord.HTTPException as error:
+        log.info("follow-up for interaction %s failed (%s); answering by direct message", interaction.id, error.status)
+    try:
+        await interaction.user.send(text)
+        return
+    except discord.HTTPException:
+        log.info("direct message to %s failed; answering in the channel", interaction.user.id)
+    if isinstance(interaction.channel, discord.abc.Messageable):
+        await interaction.channel.send(f"{interaction.user.mention} {text}"[:2000])
 
 
 class Directory(commands.Cog):
@@ -356,12 +379,14 @@ class Directory(commands.Cog):
                 )
                 await interaction.edit_original_response(content=text)
 
-        report = await self.directory.import_batch(batch, progress=progress, **_actor(interaction))
+        report = await self.directory.import_batch(
+            batch, progress=progress, source=file.filename, **_actor(interaction)
+        )
         lines = [t(locale, "Imported **{filename}**: {summary}.", filename=file.filename, summary=report.summary())]
         lines += [issue_line(issue, locale) for issue in report.issues[:10]]
         if len(report.issues) > 10:
             lines.append(t(locale, "… and {count} more.", count=len(report.issues) - 10))
-        await interaction.followup.send(truncate("\n".join(lines), 2000), ephemeral=True)
+        await _answer_late(interaction, truncate("\n".join(lines), 2000))
 
     @manage.command(name="export", description="Download the directory as YAML (organisers)")
     @organiser_only()

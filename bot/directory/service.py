@@ -820,9 +820,7 @@ async def _report_progress(progress: Progress, done: int, total: int) -> None:
         log.warning("could not show import progress (%d of %d); the import goes on", done, total, exc_info=True)
 
 
-def _export_batch(
-    chapters: list[ChapterInfo], projects: list[ProjectInfo], summits: list[SummitInfo]
-) -> ImportBatch:
+def _export_batch(chapters: list[ChapterInfo], projects: list[ProjectInfo], summits: list[SummitInfo]) -> ImportBatch:
     """The directory as records, ready for `formats.dump_yaml`."""
     return ImportBatch(
         chapters=tuple(_record(ChapterRecord, c) for c in sorted(chapters, key=lambda c: c.key)),

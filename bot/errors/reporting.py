@@ -7,16 +7,20 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.errors import UserError, new_incident_id
-from bot.i18n import Localeish, t
+from bot.i18n import N_, Localeish, t
 from bot.types import Interaction
 from bot.ui.checks import NotOrganiser
+from db.session import DatabaseGone
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot  # noqa: F401  (the tree's client type, quoted below)
 
 log = logging.getLogger(__name__)
+
+DATABASE_FAILURES = (DatabaseGone, OperationalError, InterfaceError)
 
 
 def explain(error: Exception, locale: Localeish) -> str | None:
@@ -60,11 +64,13 @@ async def report_error(interaction: Interaction, error: Exception, where: str) -
     if message is None:
         incident = new_incident_id()
         log.error("incident %s in %s", incident, where, exc_info=error)
-        message = t(
-            interaction.locale,
-            "Something went wrong on my side (incident `{incident}`). Organisers can look it up.",
-            incident=incident,
-        )
+        if isinstance(getattr(error, "original", error), DATABASE_FAILURES):
+            text = N_(
+                "My database is not available, so nothing was saved (incident `{incident}`). Please tell the bot's operator."
+            )
+        else:
+            text = N_("Something went wrong on my side (incident `{incident}`). Organisers can look it up.")
+        message = t(interaction.locale, text, incident=incident)
     await send_ephemeral(interaction, message)
 
 

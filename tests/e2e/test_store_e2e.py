@@ -56,10 +56,12 @@ async def test_a_form_save_during_an_upload_import_is_saved(session: SandboxSess
     try:
         upload = await slash(session, "directory import", user=session.organiser_id, file=big_upload(IMPORT_CHUNK * 2))
         assert upload.deferred
-        while slow.remaining:
+        while slow.remaining:  # noqa: ASYNC110  (the slow edit has reached Discord)
             await asyncio.sleep(0.01)
         form = await slash(session, "directory edit-chapter", user=session.organiser_id, chapter="g0v")
-        saved = await sandbox.submit_modal(form, {"website": "https://g0v.example.org"}, session.organiser_id, timeout=10)
+        saved = await sandbox.submit_modal(
+            form, {"website": "https://g0v.example.org"}, session.organiser_id, timeout=10
+        )
         assert saved.message.content == "Saved.", saved.message.content
         final = await upload.wait_for_messages(2, timeout=30)
         assert "created" in final[-1].content

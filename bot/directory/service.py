@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -213,11 +213,26 @@ class DirectoryService:
                 projects: list[ProjectInfo] = []
                 async for partition in rows.partitions():
                     projects.extend(_project_info(project, chapter_key) for project, chapter_key in partition)
-            self._apply_chapters([_chapter_info(c) for c in chapters])
-            self.summits.update((s.key, _summit_info(s)) for s in summits)
-            await self._apply_projects(projects)
+                self._apply_chapters([_chapter_info(c) for c in chapters])
+                self.summits.update((s.key, _summit_info(s)) for s in summits)
+                await self._apply_projects(projects)
+                await self._forget_removed(session)
             self.revision = current
             return True
+
+    async def _forget_removed(self, session: AsyncSession) -> None:
+        """Drop from memory what a write removed: counts tell cheaply, keys only when they differ."""
+        for model, held in ((Chapter, self.chapters), (Project, self.projects), (Summit, self.summits)):
+            if await session.scalar(select(func.count()).select_from(model)) == len(held):
+                continue
+            gone = set(held) - set(await session.scalars(select(model.key)))
+            for key in gone:
+                if model is Project:
+                    self._unfile_project(self.projects[key])
+                    self._project_index.remove(key)
+                held.pop(key)
+            if model is Chapter and gone:
+                self._chapter_index = SearchIndex(_chapter_entry(c) for c in self.chapters.values())
 
     def _apply_chapters(self, changed: list[ChapterInfo]) -> None:
         if not changed:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.app import App
 from bot.config import DEFAULT_SEED_FILE, load_settings
@@ -21,6 +21,7 @@ from bot.directory import formats, service
 from bot.directory.formats import ImportBatch, ProjectRecord
 from bot.directory.service import IMPORT_CHUNK, DirectoryService
 from db.models import Chapter, ImportRun, Project
+from db.repositories import bump_revision
 
 ROOT = Path(__file__).resolve().parents[2]
 WITHIN = 2.0  # seconds another process may take to see a write
@@ -249,3 +250,15 @@ async def test_a_fresh_service_reads_every_row(apps: Callable[[], Awaitable[App]
     await fresh.load()
     assert set(fresh.projects) == set(app.directory.projects)
     assert fresh.revision == app.directory.revision
+
+
+async def test_a_row_removed_by_another_process_is_forgotten(apps: Callable[[], Awaitable[App]]) -> None:
+    first, second = await apps(), await apps()
+    await first.directory.import_batch(projects(3), actor_name="ana")
+    await eventually(lambda: "g0v/bulk-1" in second.directory.projects)
+    async with first.sessions.begin() as session:
+        await bump_revision(session, "directory")
+        await session.execute(delete(Project).where(Project.key == "g0v/bulk-1"))
+    await eventually(lambda: "g0v/bulk-1" not in second.directory.projects)
+    assert "g0v/bulk-1" not in [p.key for p in second.directory.chapter_projects("g0v")]
+    assert [p.key for p in second.directory.search_projects("bulk tool 1")] != ["g0v/bulk-1"]

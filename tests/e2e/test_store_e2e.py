@@ -48,25 +48,25 @@ async def test_an_edit_made_by_another_process_shows_within_two_seconds(
         await asyncio.sleep(0.05)
 
 
-async def test_a_form_save_during_an_upload_import_is_saved(session: SandboxSession) -> None:
+async def test_a_form_save_during_an_upload_import_is_saved(
+    session: SandboxSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sandbox = session.sandbox
-    sys.modules["cogs.directory"].PROGRESS_EVERY = 0.0  # type: ignore[attr-defined]
+    monkeypatch.setattr(sys.modules["cogs.directory"], "PROGRESS_EVERY", 0.0)
     # The first progress edit is slow (Discord lagging): twice SQLite's 5 s busy timeout.
     slow = sandbox.inject("PATCH", r"/messages/@original$", None, delay=10.0)
-    try:
-        upload = await slash(session, "directory import", user=session.organiser_id, file=big_upload(IMPORT_CHUNK * 2))
-        assert upload.deferred
-        while slow.remaining:  # noqa: ASYNC110  (the slow edit has reached Discord)
-            await asyncio.sleep(0.01)
-        form = await slash(session, "directory edit-chapter", user=session.organiser_id, chapter="g0v")
-        saved = await sandbox.submit_modal(
-            form, {"website": "https://g0v.example.org"}, session.organiser_id, timeout=10
-        )
-        assert saved.message.content == "Saved.", saved.message.content
-        final = await upload.wait_for_messages(2, timeout=30)
-        assert "created" in final[-1].content
-    finally:
-        sys.modules["cogs.directory"].PROGRESS_EVERY = 2.0  # type: ignore[attr-defined]
+    # The organiser's "thinking…" answer comes with the first (slow) progress edit.
+    uploading = asyncio.create_task(
+        slash(session, "directory import", user=session.organiser_id, file=big_upload(IMPORT_CHUNK * 2), wait=60)
+    )
+    while slow.remaining:  # noqa: ASYNC110  (the slow edit has reached Discord)
+        await asyncio.sleep(0.01)
+    form = await slash(session, "directory edit-chapter", user=session.organiser_id, chapter="g0v")
+    saved = await sandbox.submit_modal(form, {"website": "https://g0v.example.org"}, session.organiser_id, timeout=10)
+    assert saved.message.content == "Saved.", saved.message.content
+    upload = await uploading
+    final = await upload.wait_for_messages(2, timeout=30)
+    assert "created" in final[-1].content
     shown = await slash(session, "chapter", name="g0v")
     assert "g0v.example.org" in str(shown.message.embeds[0])
 

@@ -157,7 +157,7 @@ def project_form(directory: DirectoryService, key: str | None, extra: dict[str, 
 
 
 async def _answer_late(interaction: Interaction, text: str) -> None:
-    """Answer after long work: a follow-up, else (the token lasts 15 minutes) a direct message, else the channel."""
+    """Answer after long work: a follow-up, else (the token lasts 15 minutes) a direct message."""
     try:
         await interaction.followup.send(text, ephemeral=True)
         return
@@ -165,11 +165,8 @@ async def _answer_late(interaction: Interaction, text: str) -> None:
         log.info("follow-up for interaction %s failed (%s); answering by direct message", interaction.id, error.status)
     try:
         await interaction.user.send(text)
-        return
     except discord.HTTPException:
-        log.info("direct message to %s failed; answering in the channel", interaction.user.id)
-    if isinstance(interaction.channel, discord.abc.Messageable):
-        await interaction.channel.send(f"{interaction.user.mention} {text}"[:2000])
+        log.warning("could not tell %s how their import went: %s", interaction.user.id, text.splitlines()[0])
 
 
 class Directory(commands.Cog):

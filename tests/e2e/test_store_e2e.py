@@ -71,7 +71,7 @@ async def test_a_form_save_during_an_upload_import_is_saved(
     assert "g0v.example.org" in str(shown.message.embeds[0])
 
 
-async def test_an_import_whose_progress_and_answer_cannot_be_shown_still_imports_and_answers_in_the_channel(
+async def test_an_import_whose_progress_and_answer_cannot_be_shown_still_imports_and_answers_by_direct_message(
     session: SandboxSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox = session.sandbox
@@ -79,20 +79,19 @@ async def test_an_import_whose_progress_and_answer_cannot_be_shown_still_imports
     # The interaction token expired: Discord refuses edits and follow-ups.
     sandbox.inject("PATCH", r"/webhooks/\d+/[^/]+/messages/@original$", 404, times=100)
     sandbox.inject("POST", r"/webhooks/\d+/[^/]+$", 404, times=100)
-    before = len(sandbox.messages(session.channel_id))
     # The organiser's screen keeps "thinking…": nothing can edit it any more.
     upload = asyncio.create_task(
         slash(session, "directory import", user=session.organiser_id, file=big_upload(IMPORT_CHUNK * 2), wait=60)
     )
     deadline = time.monotonic() + 30
-    while len(sandbox.messages(session.channel_id)) == before:
-        assert time.monotonic() < deadline, "no final answer"
+    while not any(e.method == "POST" and e.path.endswith("/users/@me/channels") for e in sandbox.exchanges):
+        assert time.monotonic() < deadline, "the bot never tried to answer by direct message"
         await asyncio.sleep(0.05)
     upload.cancel()
-    answer = sandbox.messages(session.channel_id)[-1]
-    assert "Imported **projects.yaml**" in answer.content and f"{IMPORT_CHUNK * 2} created" in answer.content
     found = await slash(session, "project", name="Civic tool 7")
     assert "Civic tool 7" in found.message.embeds[0]["title"]
+    dm = next(e for e in sandbox.exchanges if e.method == "POST" and e.path.endswith("/users/@me/channels"))
+    assert int(dm.request_json["recipient_id"]) == session.organiser_id
 
 
 async def test_a_save_after_the_data_folder_was_deleted_says_nothing_was_saved(

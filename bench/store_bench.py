@@ -26,11 +26,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from directory_bench import percentiles, prepare  # noqa: E402
+from directory_bench import REAL_FILES, SHARED, percentiles, synthetic_projects  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
-from bot.config import load_settings  # noqa: E402
+from bot.config import DEFAULT_SEED_FILE, load_settings  # noqa: E402
+from bot.directory import formats  # noqa: E402
+from bot.directory.service import DirectoryService  # noqa: E402
 from bot.offline import SandboxSession, start_session  # noqa: E402
 from bot.sandbox import InteractionTimeout  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.models import Chapter, Project  # noqa: E402
+from db.repositories import bump_revision  # noqa: E402
+from db.session import create_engine, create_session_factory  # noqa: E402
 
 EXPIRES = 3.0  # seconds Discord gives an interaction's first answer
 
@@ -116,6 +123,30 @@ async def phase(
     ]
 
 
+async def prepare(database_url: str, synthetic: int) -> tuple[int, int]:
+    """The seed and the real imports through the service, then synthetic projects inserted in bulk."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    sessions = create_session_factory(engine)
+    directory = DirectoryService(sessions)
+    await directory.load(seed_file=DEFAULT_SEED_FILE)
+    for name in REAL_FILES:
+        if (SHARED / name).exists():
+            await directory.import_file(SHARED / name, actor_name="bench")
+    batch = synthetic_projects(synthetic, sorted(directory.chapters))
+    async with sessions.begin() as session:
+        ids = dict((await session.execute(select(Chapter.key, Chapter.id))).tuples().all())
+        revision = await bump_revision(session, "directory")
+        rows = []
+        for record in batch.projects:
+            values = formats.project_values(record)
+            rows.append({**values, "chapter_id": ids[values.pop("chapter")], "revision": revision})
+        await session.execute(insert(Project), rows)
+    counts = len(directory.chapters), len(directory.projects) + len(rows)
+    await engine.dispose()
+    return counts
+
+
 def upload(count: int) -> tuple[str, bytes]:
     lines = ["projects:"]
     lines += [
@@ -181,6 +212,7 @@ async def main() -> None:
             (f"organiser imports {args.import_size:,} projects", import_),
         ):
             rows.append(await phase(label, s, prefixes, lag, work))
+            print("row:", " | ".join(rows[-1]), flush=True)
     finally:
         await lag.stop()
         await s.stop()

@@ -135,7 +135,7 @@ async def prepare(database_url: str, synthetic: int) -> tuple[int, int]:
             await directory.import_file(SHARED / name, actor_name="bench")
     batch = synthetic_projects(synthetic, sorted(directory.chapters))
     async with sessions.begin() as session:
-        ids = dict((await session.execute(select(Chapter.key, Chapter.id))).tuples().all())
+        ids = {key: id_ for key, id_ in await session.execute(select(Chapter.key, Chapter.id))}
         revision = await bump_revision(session, "directory")
         rows = []
         for record in batch.projects:

@@ -211,7 +211,10 @@ async def main() -> None:
             ("organiser exports", export),
             (f"organiser imports {args.import_size:,} projects", import_),
         ):
-            rows.append(await phase(label, s, prefixes, lag, work))
+            try:
+                rows.append(await phase(label, s, prefixes, lag, work))
+            except Exception as error:  # a failed phase is a row of the table, not the end of the run
+                rows.append([label, f"failed: {type(error).__name__}", *["-"] * 6])
             print("row:", " | ".join(rows[-1]), flush=True)
     finally:
         await lag.stop()

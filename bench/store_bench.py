@@ -105,11 +105,13 @@ async def phase(
     await asyncio.sleep(0.5)
     lag.worst = 0.0
     started = time.perf_counter()
-    await work()
-    took = time.perf_counter() - started
-    worst_lag = lag.worst
-    stop.set()
-    expired = await load
+    try:
+        await work()
+    finally:
+        took = time.perf_counter() - started
+        worst_lag = lag.worst
+        stop.set()
+        expired = await load
     p50, p99, worst = percentiles(samples or [0.0])
     return [
         label,

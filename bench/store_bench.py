@@ -198,7 +198,7 @@ async def main() -> None:
 
     async def import_() -> None:
         result = await s.sandbox.slash(
-            s.guild_id, s.channel_id, organiser, "directory import", {"file": upload(args.import_size)}, timeout=30
+            s.guild_id, s.channel_id, organiser, "directory import", {"file": upload(args.import_size)}, timeout=600
         )
         deadline = time.monotonic() + 600
         while not any("created" in m.content for m in result.messages):

@@ -389,8 +389,9 @@ class Directory(commands.Cog):
     @organiser_only()
     async def export(self, interaction: Interaction) -> None:
         """Send the whole directory as a YAML attachment."""
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a large directory takes seconds
         text = await self.directory.export_yaml()
-        await interaction.response.send_message(
+        await interaction.followup.send(
             t(interaction.locale, "The directory as YAML:"),
             file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),
             ephemeral=True,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.announcements.service import AnnouncementService
@@ -19,7 +23,16 @@ from bot.onboarding.service import OnboardingService
 from bot.scheduling import Scheduler
 from bot.scheduling.leader import leadership_for
 from db.migrate import upgrade
-from db.session import create_engine, create_session_factory
+from db.repositories import read_revisions
+from db.session import DatabaseGone, create_engine, create_session_factory, startup_lock
+
+log = logging.getLogger(__name__)
+
+REFRESH_EVERY = 1.0  # seconds between looks at the revisions, so other processes' writes show within 2 s
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened, migrated or read: one line for the operator."""
 
 
 @dataclass(slots=True)
@@ -38,6 +51,7 @@ class App:
     onboarding: OnboardingService
     announcements: AnnouncementService
     feeds: FeedService
+    _watcher: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Clock | None = None) -> App:
@@ -68,13 +82,52 @@ class App:
             feeds=feeds,
         )
 
-    async def start(self) -> None:
-        """Migrate the database and load the directory (seeding an empty one)."""
-        await upgrade(self.engine)
-        await self.directory.load(seed_file=self.settings.seed_file)
+    async def start(self, *, watch: bool = False) -> None:
+        """Migrate and load the directory (seeding an empty one) under the start-up lock; `watch` keeps it fresh."""
+        try:
+            async with startup_lock(self.engine):
+                await upgrade(self.engine)
+                await self.directory.load(seed_file=self.settings.seed_file)
+        except (OSError, SQLAlchemyError, DatabaseGone) as error:
+            raise DatabaseUnavailable(_reason(error)) from error
+        if watch:
+            self._watcher = asyncio.create_task(self._watch())
+
+    async def refresh(self) -> None:
+        """Catch up with writes made by any process: the directory's changed rows, the guild settings cache."""
+        async with self.sessions() as session:
+            revisions = await read_revisions(session)
+        self.guild_settings.refresh(revisions.get("guild_settings", 0))
+        if revisions.get("directory", 0) != self.directory.revision:
+            await self.directory.refresh()
+
+    async def _watch(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(REFRESH_EVERY)
+            try:
+                await self.refresh()
+            except Exception as error:
+                if not failing:
+                    log.error("cannot read the database's revisions, so other processes' changes wait: %s", error)
+                failing = True
+            else:
+                if failing:
+                    log.warning("the database answers again; the directory is fresh")
+                failing = False
 
     async def close(self) -> None:
-        """Stop the scheduled work, then release the database."""
+        """Stop watching and the scheduled work, then release the database."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         await self.scheduler.shutdown()
         await self.feeds.close()
         await self.engine.dispose()
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of what the driver said."""
+    original = getattr(error, "orig", None) or error
+    return str(original).splitlines()[0] if str(original) else type(original).__name__

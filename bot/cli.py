@@ -11,8 +11,10 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from discord import LoginFailure
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.app import DatabaseUnavailable
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
@@ -67,11 +69,12 @@ async def run_discord(settings: Settings) -> None:
 async def run_db_upgrade(settings: Settings) -> None:
     """Apply migrations and exit."""
     from db.migrate import upgrade
-    from db.session import create_engine
+    from db.session import create_engine, startup_lock
 
     engine = create_engine(settings.resolved_database_url)
     try:
-        await upgrade(engine)
+        async with startup_lock(engine):
+            await upgrade(engine)
     finally:
         await engine.dispose()
     print("Database is up to date.")
@@ -100,12 +103,11 @@ async def run_import(settings: Settings, path: Path) -> None:
 async def run_export(settings: Settings, path: Path | None) -> None:
     """Write the directory as YAML."""
     from bot.app import App
-    from bot.directory import formats
 
     app = App.create(settings)
     try:
         await app.start()
-        text = formats.dump_yaml(await app.directory.export_batch())
+        text = await app.directory.export_yaml()
     finally:
         await app.close()
     if path is None:
@@ -141,8 +143,11 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_until_signal(run_sandbox(settings, script=getattr(args, "script", None))))
         else:
             asyncio.run(run_discord(settings))
+    except DatabaseUnavailable as error:
+        print(f"Cannot use the database {_shown(settings)}: {error}", file=sys.stderr)
+        return 1
     except SQLAlchemyError as error:
-        print(f"Cannot use the database {settings.resolved_database_url!r}: {_reason(error)}", file=sys.stderr)
+        print(f"Cannot use the database {_shown(settings)}: {_reason(error)}", file=sys.stderr)
         return 1
     except LoginFailure:
         print("Invalid setting DISCORD_TOKEN: Discord refused the token.", file=sys.stderr)
@@ -157,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _shown(settings: Settings) -> str:
+    """The database URL without its password."""
+    return repr(make_url(settings.resolved_database_url).render_as_string(hide_password=True))
 
 
 def _reason(error: BaseException) -> str:

@@ -72,7 +72,7 @@ class CodeForAllBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Migrate, load the directory, load every cog, start the scheduler, sync commands if changed."""
-        await self.app.start()
+        await self.app.start(watch=True)
         await self.tree.set_translator(BotTranslator())
         for extension in discover_cogs():
             await self.load_extension(extension)

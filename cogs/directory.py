@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.directory import formats
 from bot.directory.formats.isolated import parse_isolated
 from bot.directory.formats.reading import MAX_BYTES
 from bot.directory.proposals import already_decided
@@ -48,6 +48,8 @@ from bot.ui.transformers import Chapter, Project
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
+
+log = logging.getLogger(__name__)
 
 CHAPTERS, PROJECTS = "c", "p"  # listing kinds, short to leave the button id's room to the query
 MAX_QUERY = 60
@@ -88,6 +90,19 @@ async def _topic_choices(interaction: Interaction, current: str) -> list[app_com
 
 def _actor(interaction: Interaction) -> dict[str, Any]:
     return {"actor_id": interaction.user.id, "actor_name": str(interaction.user)}
+
+
+async def _answer_late(interaction: Interaction, text: str) -> None:
+    """Answer after long work: a follow-up, else (the token lasts 15 minutes) a direct message."""
+    try:
+        await interaction.followup.send(text, ephemeral=True)
+        return
+    except discord.HTTPException as error:
+        log.info("follow-up for interaction %s failed (%s); answering by direct message", interaction.id, error.status)
+    try:
+        await interaction.user.send(text)
+    except discord.HTTPException:
+        log.warning("could not tell %s how their import went: %s", interaction.user.id, text.splitlines()[0])
 
 
 class Directory(commands.Cog):
@@ -396,19 +411,22 @@ class Directory(commands.Cog):
                 )
                 await interaction.edit_original_response(content=text)
 
-        report = await self.directory.import_batch(batch, progress=progress, **_actor(interaction))
+        report = await self.directory.import_batch(
+            batch, progress=progress, source=file.filename, **_actor(interaction)
+        )
         lines = [t(locale, "Imported **{filename}**: {summary}.", filename=file.filename, summary=report.summary())]
         lines += [issue_line(issue, locale) for issue in report.issues[:10]]
         if len(report.issues) > 10:
             lines.append(t(locale, "… and {count} more.", count=len(report.issues) - 10))
-        await interaction.followup.send(truncate("\n".join(lines), 2000), ephemeral=True)
+        await _answer_late(interaction, truncate("\n".join(lines), 2000))
 
     @manage.command(name="export", description="Download the directory as YAML (organisers)")
     @organiser_only()
     async def export(self, interaction: Interaction) -> None:
         """Send the whole directory as a YAML attachment."""
-        text = formats.dump_yaml(await self.directory.export_batch())
-        await interaction.response.send_message(
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a large directory takes seconds
+        text = await self.directory.export_yaml()
+        await interaction.followup.send(
             t(interaction.locale, "The directory as YAML:"),
             file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),
             ephemeral=True,

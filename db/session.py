@@ -1,13 +1,23 @@
-"""The one engine and session factory of the bot."""
+"""The one engine and session factory of the bot, and the lock that start-up work takes."""
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+class DatabaseGone(Exception):
+    """The SQLite file the bot opened was deleted or replaced while it ran: nothing can be saved safely."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -18,14 +28,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _guard_file(engine: AsyncEngine, path: Path) -> None:
+    """Refuse every transaction once the database file is not the one first opened (deleted data folder).
+
+    An open SQLite connection keeps writing to a deleted file, so without this a save would succeed and vanish.
+    """
+    opened: list[tuple[int, int] | None] = []
+
+    def on_connect(_dbapi_connection: Any, _record: Any) -> None:
+        if not opened:
+            opened.append(_identity(path))
+
+    def on_begin(_connection: Connection) -> None:
+        if opened and opened[0] is not None and _identity(path) != opened[0]:
+            raise DatabaseGone(f"the database file {path} was deleted or replaced while the bot was running")
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "begin", on_begin)
+
+
 def create_engine(url: str) -> AsyncEngine:
-    """Create the async engine; SQLite gets its folder, WAL mode and foreign keys."""
+    """Create the async engine; SQLite gets its folder, WAL mode, foreign keys and a guard on its file."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database).resolve()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _guard_file(engine, path)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 
@@ -33,3 +72,31 @@ def create_engine(url: str) -> AsyncEngine:
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def startup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Hold one lock per database while a process migrates and seeds, so processes starting at once take turns.
+
+    PostgreSQL: a session advisory lock. SQLite: an exclusive `flock` on a file beside the database.
+    """
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"codeforall-bot startup").digest()[:8], "big", signed=True)
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                await autocommit.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    descriptor = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock

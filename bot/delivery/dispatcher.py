@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -104,6 +104,7 @@ class Dispatcher:
     _scheduler: Scheduler | None = None
     _running: bool = False
     _again: bool = False
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def attach(self, scheduler: Scheduler) -> None:
         """Run as the scheduler's leader-only job, every `poll_seconds` and whenever woken."""
@@ -120,6 +121,7 @@ class Dispatcher:
     async def run(self) -> int:
         """Send everything due, batch after batch; returns how many deliveries were attempted."""
         self._running = True
+        self._idle.clear()
         total = 0
         try:
             while True:
@@ -130,8 +132,14 @@ class Dispatcher:
                     break
         finally:
             self._running = False
+            self._idle.set()
         await self._schedule_next()
         return total
+
+    async def idle(self) -> None:
+        """Wait until no run is sending (tests: after the bell started one, before counting posts)."""
+        if self._running:
+            await self._idle.wait()
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due rows and send them: channels in parallel, each channel's rows in order."""

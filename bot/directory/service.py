@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import json
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -39,7 +41,8 @@ from bot.errors import NotFound, UserError
 from bot.i18n import N_
 from bot.lazy import LazyMap
 from bot.text import truncate
-from db.models import BotState, ChangeRecord, Chapter, Project, Summit
+from db.models import BotState, ChangeRecord, Chapter, ImportRun, Project, Summit, utcnow
+from db.repositories import bump_revision, read_revisions
 
 log = logging.getLogger(__name__)
 
@@ -167,11 +170,13 @@ class ImportReport:
 
 
 Progress = Callable[[int, int], Awaitable[None]]
-IMPORT_CHUNK = 500
+IMPORT_CHUNK = 250  # records per transaction: a form save waits for one chunk at most
+REBUILD_AT = 2_000  # changed projects beyond which the project index is rebuilt in a thread, not patched
+YIELD_EVERY = 100  # index updates between turns given back to the event loop
 
 
 class DirectoryService:
-    """Loads the directory into memory indexes and writes every change to the database with its history."""
+    """Keeps the directory in memory indexes, refreshed by revision, and writes every change with its history."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -181,6 +186,7 @@ class DirectoryService:
         self.chapters: dict[str, ChapterInfo] = {}
         self.projects: dict[str, ProjectInfo] = {}
         self.summits: dict[str, SummitInfo] = {}
+        self.revision = -1  # the directory revision memory reflects; -1 before the first load
         self._chapter_index = SearchIndex()
         self._project_index = SearchIndex()
         self._projects_by_chapter: dict[str, list[str]] = {}
@@ -188,52 +194,116 @@ class DirectoryService:
         self._topic_names: dict[str, str] = {}
         self._projects_by_status: dict[str, set[str]] = {}
         self.network: Mapping[str, Any] | None = None
+        self._refreshing = asyncio.Lock()
+        # Writers of this process take turns in arrival order, so a form save never starves behind an import.
+        self._writing = asyncio.Lock()
 
     # -- loading ------------------------------------------------------------------------------------
 
     async def load(self, seed_file: Path | None = None) -> None:
-        """Read everything into memory; seed an empty database from `seed_file` first."""
-        if seed_file is not None and seed_file.exists():
-            async with self._sessions() as session:
-                empty = not await session.scalar(select(func.count()).select_from(Chapter))
-            if empty:
-                batch = formats.load_file(seed_file)
-                report = await self.import_batch(batch, actor_name="seed")
-                log.info("seeded the directory from %s: %s", seed_file.name, report.summary())
-                return
-        await self._reload()
+        """Read everything into memory; seed an empty database from `seed_file` first, saying so in the log."""
+        await self.refresh()
+        if seed_file is not None and seed_file.exists() and not self.chapters:
+            batch = await asyncio.to_thread(formats.load_file, seed_file)
+            report = await self.import_batch(batch, actor_name="seed", source=seed_file.name)
+            log.warning(
+                "the directory was empty, so it was seeded from %s (%s); "
+                "if this database held data before, that data is gone: restore it from a backup",
+                seed_file,
+                report.summary(),
+            )
 
-    async def _reload(self) -> None:
-        async with self._sessions() as session:
-            chapters = (await session.scalars(select(Chapter))).all()
-            keys_by_id = {chapter.id: chapter.key for chapter in chapters}
-            projects = (await session.scalars(select(Project))).all()
-            summits = (await session.scalars(select(Summit))).all()
-            network = await session.get(BotState, NETWORK_STATE)
-        self.network = json.loads(network.value) if network else None
-        # Kept in name order, so listings never sort per request.
-        chapters = sorted(chapters, key=lambda c: normalise(c.name))
-        projects = sorted(projects, key=lambda p: normalise(p.name))
-        self.chapters = {c.key: _chapter_info(c) for c in chapters}
-        self.projects = {p.key: _project_info(p, keys_by_id.get(p.chapter_id or 0)) for p in projects}
-        self.summits = {s.key: _summit_info(s) for s in summits}
+    async def refresh(self) -> bool:
+        """Bring memory up to the database's revision, reading only the rows written since; True if it changed."""
+        async with self._refreshing:
+            async with self._sessions() as session:
+                current = (await read_revisions(session)).get("directory", 0)
+                if current == self.revision:
+                    return False
+                # Rows are read after the revision, so they are at least that new; applying one twice is harmless.
+                since = self.revision
+                chapters = (await session.scalars(select(Chapter).where(Chapter.revision > since))).all()
+                summits = (await session.scalars(select(Summit).where(Summit.revision > since))).all()
+                rows = await session.stream(
+                    select(Project, Chapter.key)
+                    .outerjoin(Chapter, Project.chapter_id == Chapter.id)
+                    .where(Project.revision > since)
+                    .execution_options(yield_per=YIELD_EVERY * 5)
+                )
+                projects: list[ProjectInfo] = []
+                async for partition in rows.partitions():
+                    projects.extend(_project_info(project, chapter_key) for project, chapter_key in partition)
+                self._apply_chapters([_chapter_info(c) for c in chapters])
+                self.summits.update((s.key, _summit_info(s)) for s in summits)
+                await self._apply_projects(projects)
+                await self._forget_removed(session)
+                network = await session.get(BotState, NETWORK_STATE)
+            self.network = json.loads(network.value) if network else None
+            self.revision = current
+            self._resolved.clear()
+            return True
+
+    async def _forget_removed(self, session: AsyncSession) -> None:
+        """Drop from memory what a write removed: counts tell cheaply, keys only when they differ."""
+        for model, held in ((Chapter, self.chapters), (Project, self.projects), (Summit, self.summits)):
+            if await session.scalar(select(func.count()).select_from(model)) == len(held):
+                continue
+            gone = set(held) - set(await session.scalars(select(model.key)))
+            for key in gone:
+                if model is Project:
+                    self._unfile_project(self.projects[key])
+                    self._project_index.remove(key)
+                held.pop(key)
+            if model is Chapter and gone:
+                self._chapter_index = SearchIndex(_chapter_entry(c) for c in self.chapters.values())
+
+    def _apply_chapters(self, changed: list[ChapterInfo]) -> None:
+        if not changed:
+            return
+        merged = {**self.chapters, **{c.key: c for c in changed}}
+        # Kept in name order, so listings never sort per request; chapters are few, so re-sorting is cheap.
+        self.chapters = dict(sorted(merged.items(), key=lambda item: (normalise(item[1].name), item[0])))
         self._chapter_index = SearchIndex(_chapter_entry(c) for c in self.chapters.values())
-        self._project_index = SearchIndex(_project_entry(p) for p in self.projects.values())
-        self._projects_by_chapter, self._projects_by_topic, self._projects_by_status = {}, {}, {}
-        self._topic_names = {}
-        for project in self.projects.values():
+
+    async def _apply_projects(self, changed: list[ProjectInfo]) -> None:
+        if len(changed) > REBUILD_AT:
+            merged = {**self.projects, **{p.key: p for p in changed}}
+            self._project_index, filed = await asyncio.to_thread(_index_projects, list(merged.values()))
+            self.projects = merged
+            self._projects_by_chapter, self._projects_by_topic, self._projects_by_status = filed
+            return
+        for done, project in enumerate(changed, start=1):
+            old = self.projects.get(project.key)
+            if old is not None:
+                self._unfile_project(old)
+            self.projects[project.key] = project
             self._file_project(project)
-        self.revision += 1
-        self._resolved.clear()
+            self._project_index.put(_project_entry(project))
+            if done % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
 
     def _file_project(self, project: ProjectInfo) -> None:
         if project.chapter_key:
-            self._projects_by_chapter.setdefault(project.chapter_key, []).append(project.key)
+            keys = self._projects_by_chapter.setdefault(project.chapter_key, [])
+            bisect.insort(keys, project.key, key=self._project_order)
         for topic in project.topics:
             key = topic_key(topic)
             self._projects_by_topic.setdefault(key, set()).add(project.key)
             self._topic_names.setdefault(key, normalise(topic))
         self._projects_by_status.setdefault(project.status, set()).add(project.key)
+
+    def _unfile_project(self, project: ProjectInfo) -> None:
+        if project.chapter_key:
+            keys = self._projects_by_chapter.get(project.chapter_key, [])
+            position = bisect.bisect_left(keys, _project_order(project), key=self._project_order)
+            if position < len(keys) and keys[position] == project.key:
+                del keys[position]
+        for topic in project.topics:
+            _discard(self._projects_by_topic, normalise(topic), project.key)
+        _discard(self._projects_by_status, project.status, project.key)
+
+    def _project_order(self, key: str) -> tuple[str, str]:
+        return _project_order(self.projects[key])
 
     # -- chapters -----------------------------------------------------------------------------------
 
@@ -357,21 +427,24 @@ class DirectoryService:
 
     async def export_batch(self) -> ImportBatch:
         """The whole directory as records with the network block, ready for `formats.dump_yaml`."""
-        return ImportBatch(
-            network=self.network,
-            chapters=tuple(_record(ChapterRecord, c) for c in sorted(self.chapters.values(), key=lambda c: c.key)),
-            projects=tuple(_record(ProjectRecord, p) for p in sorted(self.projects.values(), key=lambda p: p.key)),
-            summits=tuple(_record(SummitRecord, s) for s in self.list_summits()),
+        return _export_batch(
+            list(self.chapters.values()), list(self.projects.values()), self.list_summits(), self.network
         )
+
+    async def export_yaml(self) -> str:
+        """The whole directory as our YAML, built in a thread so the event loop stays free."""
+        snapshot = (list(self.chapters.values()), list(self.projects.values()), self.list_summits(), self.network)
+        return await asyncio.to_thread(lambda: formats.dump_yaml(_export_batch(*snapshot)))
 
     # -- writes -------------------------------------------------------------------------------------
 
     async def import_file(
         self, path: Path, *, actor_id: int | None = None, actor_name: str, progress: Progress | None = None
     ) -> ImportReport:
-        """Parse and import a file in any supported format."""
+        """Parse (in a thread) and import a file in any supported format."""
+        batch = await asyncio.to_thread(formats.load_file, path)
         return await self.import_batch(
-            formats.load_file(path), actor_id=actor_id, actor_name=actor_name, progress=progress
+            batch, actor_id=actor_id, actor_name=actor_name, progress=progress, source=path.name
         )
 
     async def import_batch(
@@ -381,37 +454,59 @@ class DirectoryService:
         actor_id: int | None = None,
         actor_name: str,
         progress: Progress | None = None,
+        source: str = "upload",
     ) -> ImportReport:
-        """Upsert a parsed batch in one transaction (all or nothing) and record every change.
+        """Upsert a parsed batch under an import run, committing chunk by chunk, and record every change.
 
-        A curated batch (our YAML) writes every field it states and marks them curated; any other source
-        fills and refreshes only the fields that are not curated (see `_Writer`).
+        Each chunk is all or nothing. A failure halfway keeps the chunks already committed, marks the run
+        failed at the record where it stopped, and raises; importing the same file again resumes it, since an
+        import upserts by key (what was committed counts as unchanged). Progress is reported between chunks,
+        outside any transaction, and a failing progress callback is the caller's display problem only.
         """
         report = ImportReport(issues=list(batch.issues))
+        # A curated batch (our YAML) writes every field it states and marks them curated; any other source
+        # fills and refreshes only the fields that are not curated (see `_Writer`).
         curate: _Curate = "stated" if batch.curated else None
+        steps = await asyncio.to_thread(_import_steps, batch)
         async with self._sessions.begin() as session:
-            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
-            await writer.prepare()
+            run = ImportRun(source=source[:200], actor_id=actor_id, actor_name=actor_name[:100], total=len(steps))
+            session.add(run)
             if batch.network is not None:
                 await session.merge(BotState(key=NETWORK_STATE, value=json.dumps(batch.network, ensure_ascii=False)))
-            steps: list[Callable[[], None]] = [
-                *(partial(writer.upsert_chapter, stated_columns(c), curate=curate) for c in batch.chapters),
-                *(
-                    partial(writer.upsert_project, index, stated_columns(p), curate=curate)
-                    for index, p in enumerate(batch.projects)
-                ),
-                *(partial(writer.upsert_summit, stated_columns(s)) for s in batch.summits),
-            ]
-            for done, step in enumerate(steps, start=1):
-                step()
-                if done % IMPORT_CHUNK == 0:
-                    # Write in chunks so a large import never holds the event loop for long.
-                    await session.flush()
-                    if progress:
-                        await progress(done, len(steps))
-            if progress:
-                await progress(len(steps), len(steps))
-        await self._reload()
+        done = 0
+        renamed: dict[str, str] = {}  # an imported chapter key merged into an existing chapter, for later chunks
+        try:
+            for start in range(0, len(steps), IMPORT_CHUNK):
+                chunk = steps[start : start + IMPORT_CHUNK]
+                async with self._write(actor_id, actor_name, report) as writer:
+                    writer.renamed = renamed
+                    await writer.prepare(
+                        chapters=True,
+                        projects=[v["key"] for kind, _, v in chunk if kind == "project"],
+                        summits=any(kind == "summit" for kind, _, _ in chunk),
+                    )
+                    for kind, index, values in chunk:
+                        writer.upsert(kind, index, dict(values), curate)
+                    done = start + len(chunk)
+                    await writer.session.execute(
+                        update(ImportRun).where(ImportRun.id == run.id).values(done=done, **_counts(report))
+                    )
+                if progress:
+                    await _report_progress(progress, done, len(steps))
+        except BaseException as error:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(ImportRun)
+                    .where(ImportRun.id == run.id)
+                    .values(status="failed", error=repr(error)[:1000], finished_at=utcnow())
+                )
+            raise
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ImportRun)
+                .where(ImportRun.id == run.id)
+                .values(status="done", done=done, finished_at=utcnow(), **_counts(report))
+            )
         return report
 
     async def edit_chapter(
@@ -467,11 +562,11 @@ class DirectoryService:
         dry_run: bool = False,
     ) -> str | None:
         """Validate and write one chapter edit, returning its key; a dry run writes nothing and returns None."""
+        await self.refresh()
         report = ImportReport()
         try:
-            async with self._sessions.begin() as session:
-                writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
-                await writer.prepare()
+            async with self._write(actor_id, actor_name, report) as writer:
+                await writer.prepare(chapters=True)
                 row = _existing(writer.chapters, key, N_("chapter"))
                 current = _current_values(_chapter_info(row)) if row else {}
                 changes = _changes(values, shown, current, version, row.version if row else None)
@@ -484,7 +579,6 @@ class DirectoryService:
                     raise _DryRun
         except _DryRun:
             return None
-        await self._reload()
         key_saved: str = record["key"]
         return key_saved
 
@@ -500,11 +594,11 @@ class DirectoryService:
         dry_run: bool = False,
     ) -> str | None:
         """Validate and write one project edit like `_edit_chapter`."""
+        await self.refresh()
         report = ImportReport()
         try:
-            async with self._sessions.begin() as session:
-                writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
-                await writer.prepare()
+            async with self._write(actor_id, actor_name, report) as writer:
+                await writer.prepare(chapters=True, projects=[key] if key else [])
                 row = _existing(writer.projects, key, N_("project"))
                 current: dict[str, Any] = {}
                 if row is not None:
@@ -512,6 +606,8 @@ class DirectoryService:
                     current["chapter"] = current.pop("chapter_key")
                 changes = _changes(values, shown, current, version, row.version if row else None)
                 record = columns(validate(ProjectRecord, {**current, **changes}))
+                if key is None:
+                    await writer.prepare(projects=[record["key"]])
                 if key is None and record["key"] in writer.projects:
                     raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
                 if key is None or "name" in changes:
@@ -523,13 +619,13 @@ class DirectoryService:
                     raise _DryRun
         except _DryRun:
             return None
-        await self._reload()
         key_saved: str = record["key"]
         return key_saved
 
     async def remove_chapter(self, key: str, *, actor_id: int | None, actor_name: str) -> int:
         """Delete a chapter and its projects, keeping their last values in the history; the projects removed."""
-        async with self._sessions.begin() as session:
+        async with self._write(actor_id, actor_name, ImportReport()) as writer:
+            session = writer.session
             row = await session.scalar(
                 select(Chapter).where(Chapter.key == key).options(selectinload(Chapter.projects))
             )
@@ -542,19 +638,27 @@ class DirectoryService:
             session.add(_removal("chapter", key, _current_values(_chapter_info(row)), actor_id, actor_name))
             removed = len(row.projects)
             await session.delete(row)
-        await self._reload()
         return removed
 
     async def remove_project(self, key: str, *, actor_id: int | None, actor_name: str) -> None:
         """Delete a project, keeping its last values in the history."""
-        async with self._sessions.begin() as session:
+        async with self._write(actor_id, actor_name, ImportReport()) as writer:
+            session = writer.session
             row = await session.scalar(select(Project).where(Project.key == key).options(selectinload(Project.chapter)))
             if row is None:
                 raise NotFound(N_("project"), key)
             info = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
             session.add(_removal("project", key, info, actor_id, actor_name))
             await session.delete(row)
-        await self._reload()
+
+    @asynccontextmanager
+    async def _write(self, actor_id: int | None, actor_name: str, report: ImportReport) -> AsyncIterator[_Writer]:
+        """One write transaction that bumps the directory revision first; memory catches up after the commit."""
+        async with self._writing:
+            async with self._sessions.begin() as session:
+                revision = await bump_revision(session, "directory")
+                yield _Writer(session, self._chapter_index, actor_id, actor_name, report, revision)
+            await self.refresh()
 
     def _refuse_taken_chapter_names(
         self, key: str | None, record: Mapping[str, Any], current: Mapping[str, Any]
@@ -600,8 +704,10 @@ class _Writer:
         actor_id: int | None,
         actor_name: str,
         report: ImportReport,
+        revision: int,
     ) -> None:
         self.session = session
+        self.revision = revision
         self.chapter_index = chapter_index
         self.actor_id = actor_id
         self.actor_name = actor_name
@@ -611,12 +717,26 @@ class _Writer:
         self.summits: dict[str, Summit] = {}
         self.renamed: dict[str, str] = {}
 
-    async def prepare(self) -> None:
-        """Load the existing rows once."""
-        self.chapters = {c.key: c for c in await self.session.scalars(select(Chapter))}
-        projects = await self.session.scalars(select(Project).options(selectinload(Project.chapter)))
-        self.projects = {p.key: p for p in projects}
-        self.summits = {s.key: s for s in await self.session.scalars(select(Summit))}
+    async def prepare(self, *, chapters: bool = False, projects: Sequence[str] = (), summits: bool = False) -> None:
+        """Load the rows this write may touch: every chapter (they are few), the named projects, the summits."""
+        if chapters:
+            self.chapters = {c.key: c for c in await self.session.scalars(select(Chapter))}
+        if projects:
+            found = await self.session.scalars(
+                select(Project).where(Project.key.in_(set(projects))).options(selectinload(Project.chapter))
+            )
+            self.projects.update((p.key, p) for p in found)
+        if summits:
+            self.summits = {s.key: s for s in await self.session.scalars(select(Summit))}
+
+    def upsert(self, kind: str, index: int, values: dict[str, Any], curate: _Curate) -> None:
+        """Create or update one record of an import."""
+        if kind == "chapter":
+            self.upsert_chapter(values, curate=curate)
+        elif kind == "project":
+            self.upsert_project(index, values, curate=curate)
+        else:
+            self.upsert_summit(values)
 
     def upsert_chapter(self, values: dict[str, Any], *, curate: _Curate, match_by_name: bool = True) -> None:
         """Create or update a chapter, merging into an existing one of the same name or alias."""
@@ -700,6 +820,7 @@ class _Writer:
         else:
             self.report.unchanged += 1
             return
+        row.revision = self.revision
         self.session.add(
             ChangeRecord(
                 entity=entity,
@@ -980,3 +1101,76 @@ def _chapter_entry(chapter: ChapterInfo) -> Entry:
 
 def _project_entry(project: ProjectInfo) -> Entry:
     return Entry(project.key, project.name, tuple(project.names.values()), project.description or "", project.topics)
+
+
+def _discard(table: dict[str, set[str]], name: str, key: str) -> None:
+    keys = table.get(name)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del table[name]
+
+
+def _project_order(project: ProjectInfo) -> tuple[str, str]:
+    return normalise(project.name), project.key
+
+
+Filed = tuple[dict[str, list[str]], dict[str, set[str]], dict[str, set[str]]]
+
+
+def _index_projects(projects: list[ProjectInfo]) -> tuple[SearchIndex, Filed]:
+    """A fresh project index and filing (run in a thread for a large change)."""
+    by_chapter: dict[str, list[str]] = {}
+    by_topic: dict[str, set[str]] = {}
+    by_status: dict[str, set[str]] = {}
+    for project in sorted(projects, key=_project_order):
+        if project.chapter_key:
+            by_chapter.setdefault(project.chapter_key, []).append(project.key)
+        for topic in project.topics:
+            by_topic.setdefault(normalise(topic), set()).add(project.key)
+        by_status.setdefault(project.status, set()).add(project.key)
+    return SearchIndex(_project_entry(p) for p in projects), (by_chapter, by_topic, by_status)
+
+
+ImportStep = tuple[str, int, dict[str, Any]]
+
+
+def _import_steps(batch: ImportBatch) -> list[ImportStep]:
+    """Every record of a batch as column values, chapters first (run in a thread)."""
+    return [
+        *(("chapter", index, stated_columns(c)) for index, c in enumerate(batch.chapters)),
+        *(("project", index, stated_columns(p)) for index, p in enumerate(batch.projects)),
+        *(("summit", index, stated_columns(s)) for index, s in enumerate(batch.summits)),
+    ]
+
+
+def _counts(report: ImportReport) -> dict[str, int]:
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped": len(report.issues),
+    }
+
+
+async def _report_progress(progress: Progress, done: int, total: int) -> None:
+    """Show progress; failing to show it is a display problem, never a reason to stop the import."""
+    try:
+        await progress(done, total)
+    except Exception:
+        log.warning("could not show import progress (%d of %d); the import goes on", done, total, exc_info=True)
+
+
+def _export_batch(
+    chapters: list[ChapterInfo],
+    projects: list[ProjectInfo],
+    summits: list[SummitInfo],
+    network: Mapping[str, Any] | None,
+) -> ImportBatch:
+    """The directory as records with the network block, ready for `formats.dump_yaml`."""
+    return ImportBatch(
+        network=network,
+        chapters=tuple(_record(ChapterRecord, c) for c in sorted(chapters, key=lambda c: c.key)),
+        projects=tuple(_record(ProjectRecord, p) for p in sorted(projects, key=lambda p: p.key)),
+        summits=tuple(_record(SummitRecord, s) for s in summits),
+    )

@@ -7,17 +7,21 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.errors import UserError, log_incident
-from bot.i18n import Localeish, t
+from bot.i18n import N_, Localeish, t
 from bot.text import truncate
 from bot.types import Interaction
 from bot.ui.checks import Refused
+from db.session import DatabaseGone
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot  # noqa: F401  (the tree's client type, quoted below)
 
 log = logging.getLogger(__name__)
+
+DATABASE_FAILURES = (DatabaseGone, OperationalError, InterfaceError)
 
 
 def explain(error: Exception, locale: Localeish) -> str | None:
@@ -64,11 +68,13 @@ async def report_error(interaction: Interaction, error: Exception, where: str) -
     message = explain(error, interaction.locale)
     if message is None:
         incident = log_incident(where, error)
-        message = t(
-            interaction.locale,
-            "Something went wrong on my side (incident `{incident}`). Organisers can look it up.",
-            incident=incident,
-        )
+        if isinstance(getattr(error, "original", error), DATABASE_FAILURES):
+            text = N_(
+                "My database is not available, so nothing was saved (incident `{incident}`). Please tell the bot's operator."
+            )
+        else:
+            text = N_("Something went wrong on my side (incident `{incident}`). Organisers can look it up.")
+        message = t(interaction.locale, text, incident=incident)
     await send_ephemeral(interaction, message)
 
 

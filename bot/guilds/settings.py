@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import GuildSettings
+from db.repositories import bump_revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,13 @@ class GuildSettingsService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._cache: dict[int, GuildConfig] = {}
+        self.revision = -1  # the guild-settings revision the cache reflects
+
+    def refresh(self, revision: int) -> None:
+        """Forget the cache when another process (or this one) wrote settings since it was filled."""
+        if revision != self.revision:
+            self._cache.clear()
+            self.revision = revision
 
     async def get(self, guild_id: int) -> GuildConfig:
         """The guild's configuration (defaults when never set)."""
@@ -50,6 +58,7 @@ class GuildSettingsService:
     async def update(self, guild_id: int, **values: int | str | None) -> GuildConfig:
         """Change some settings of a guild and return the new configuration."""
         async with self._sessions.begin() as session:
+            await bump_revision(session, "guild_settings")
             row = await session.get(GuildSettings, guild_id)
             if row is None:
                 row = GuildSettings(guild_id=guild_id)

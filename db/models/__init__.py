@@ -3,11 +3,11 @@
 from db.models.announcements import Announcement
 from db.models.base import Base, Timestamped, UTCDateTime, utcnow
 from db.models.delivery import Delivery
-from db.models.directory import ChangeRecord, Chapter, Project, Summit
+from db.models.directory import ChangeRecord, Chapter, ImportRun, Project, Summit
 from db.models.feeds import Feed, FeedEntry, FeedSubscription
 from db.models.guilds import GuildResource, GuildSettings
 from db.models.proposals import Proposal
-from db.models.state import BotState
+from db.models.state import BotState, Revision
 
 __all__ = [
     "Announcement",
@@ -21,8 +21,10 @@ __all__ = [
     "FeedSubscription",
     "GuildResource",
     "GuildSettings",
+    "ImportRun",
     "Project",
     "Proposal",
+    "Revision",
     "Summit",
     "Timestamped",
     "UTCDateTime",

@@ -42,6 +42,7 @@ class Chapter(Timestamped, Base):
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     curated: Mapped[list[Any]] = mapped_column(default=list)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     projects: Mapped[list[Project]] = relationship(back_populates="chapter")
 
@@ -64,6 +65,7 @@ class Project(Timestamped, Base):
     code_url: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)
     curated: Mapped[list[Any]] = mapped_column(default=list)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     chapter: Mapped[Chapter | None] = relationship(back_populates="projects")
 
@@ -84,6 +86,7 @@ class Summit(Timestamped, Base):
     description: Mapped[str | None] = mapped_column(Text)
     facts: Mapped[list[Any]] = mapped_column(default=list)
     url: Mapped[str | None] = mapped_column(String(500))
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
 
 class ChangeRecord(Base):
@@ -99,3 +102,24 @@ class ChangeRecord(Base):
     actor_name: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ImportRun(Base):
+    """One import: committed chunk by chunk, so a failure halfway keeps what was done and says where it stopped."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -47,6 +47,7 @@ def _bot_posts(session: SandboxSession, channel_id: int) -> list[object]:
 
 
 async def _tick(session: SandboxSession) -> None:
+    await session.bot.dispatcher.idle()  # a run the bell started may be sending still
     await session.bot.dispatcher.run()
 
 

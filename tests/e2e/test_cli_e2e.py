@@ -65,3 +65,21 @@ def test_the_console_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert "Traceback" not in (process.stderr.read() if process.stderr else "")
     finally:
         process.kill()
+
+
+def test_a_database_that_cannot_be_reached_is_reported_as_a_database_problem(tmp_path: Path) -> None:
+    env = {**_env(tmp_path), "DATABASE_URL": "postgresql+asyncpg://bot:secret@127.0.0.1:9/bot"}
+    for command in (["run"], ["sandbox"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 1, done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith("Cannot use the database 'postgresql+asyncpg://bot:***@127.0.0.1:9/bot'"), done.stderr
+        assert "Discord" not in done.stderr and "secret" not in done.stderr

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from bot.directory.records import ImportBatch, ProjectRecord
+from bot.directory.service import IMPORT_CHUNK
 from bot.offline import SandboxSession
 from bot.sandbox import InteractionResult
 from bot.ui.directory import network_chart
@@ -188,7 +189,7 @@ async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatc
     result = await slash(
         session, "directory import", user=session.organiser_id, file=(projects.name, projects.read_bytes()), wait=60
     )
-    assert result.message.content.startswith(f"Importing {projects.name}: 500 of ")
+    assert result.message.content.startswith(f"Importing {projects.name}: {IMPORT_CHUNK} of ")
     final = await result.wait_for_messages(2, timeout=60)
     assert "created" in final[-1].content
     edits = [
@@ -196,7 +197,7 @@ async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatc
         for e in session.sandbox.exchanges
         if e.method == "PATCH" and e.path.endswith("/messages/@original") and isinstance(e.request_json, dict)
     ]
-    assert any(text.startswith(f"Importing {projects.name}: 500 of ") for text in edits), edits
+    assert any(text.startswith(f"Importing {projects.name}: {IMPORT_CHUNK} of ") for text in edits), edits
 
 
 BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]

@@ -168,3 +168,36 @@ def test_the_clearly_likest_name_is_the_best_named() -> None:
     assert romania.best_named("cluj") == "cluj"
     two = SearchIndex([Entry("dc", "Code for DC"), Entry("nl", "Code for NL")])
     assert two.best_named("code for") is None
+
+
+WORDS = st.sampled_from(["civic", "vote", "map", "budget", "open", "data", "city", "votes", "mapa", "ciudad"])
+ENTRY = st.builds(
+    Entry,
+    st.sampled_from([f"k{i}" for i in range(8)]),
+    st.lists(WORDS, min_size=1, max_size=3).map(" ".join),
+    st.lists(st.lists(WORDS, min_size=1, max_size=2).map(" ".join), max_size=2).map(tuple),
+    st.lists(WORDS, max_size=4).map(" ".join),
+)
+
+
+@given(st.lists(st.tuples(st.booleans(), ENTRY), max_size=25), st.lists(WORDS, min_size=1, max_size=2))
+def test_an_index_kept_up_by_put_and_remove_answers_like_one_built_afresh(
+    changes: list[tuple[bool, Entry]], query: list[str]
+) -> None:
+    kept = SearchIndex(ENTRIES)
+    entries = {e.key: e for e in ENTRIES}
+    for is_put, entry in changes:
+        if is_put:
+            kept.put(entry)
+            entries[entry.key] = entry
+        else:
+            kept.remove(entry.key)
+            entries.pop(entry.key, None)
+    fresh = SearchIndex(entries.values())
+    words = " ".join(query)
+    assert kept.complete(words) == fresh.complete(words)
+    assert list(kept.search(words)) == list(fresh.search(words))
+    assert kept.suggest(words) == fresh.suggest(words)
+    assert kept.best_guess(words) == fresh.best_guess(words)
+    assert list(kept.search("")) == list(fresh.search(""))
+    assert kept._vocabulary == fresh._vocabulary and kept._sorted_names == fresh._sorted_names

@@ -241,6 +241,7 @@ class SandboxState:
         self.guild_commands: dict[int, list[JSON]] = {}
         self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self.message_listeners: list[Callable[[Message], None]] = []
+        self.edit_listeners: list[Callable[[Message], None]] = []
         bot = User(self.next_id(), bot_name, None, bot=True)
         self.users[bot.id] = bot
         self.bot_id = bot.id

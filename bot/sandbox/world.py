@@ -247,7 +247,9 @@ class World:
         return message
 
     def message_updated(self, message: Message) -> None:
-        """Dispatch MESSAGE_UPDATE (not for ephemeral messages)."""
+        """Tell edit listeners; dispatch MESSAGE_UPDATE (not for ephemeral messages)."""
+        for listener in list(self.state.edit_listeners):
+            listener(message)
         if not message.ephemeral:
             payload = self.state.message_payload(message, gateway=True)
             self._dispatch("MESSAGE_UPDATE", payload, message.guild_id)

@@ -111,7 +111,7 @@ async def test_subcommand_group_and_typed_options(harness: Harness) -> None:
 
 async def test_late_callback_is_unknown_interaction(harness: Harness) -> None:
     sb = harness.sandbox
-    sb.config.interaction_deadline = 0.2
+    sb.config.interaction_deadline = 0.0
     result = await sb.slash(harness.guild.id, harness.channel_id, harness.alice.id, "slow")
     assert result.response_type is None
     assert result.errors[0]["code"] == 10062

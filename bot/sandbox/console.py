@@ -50,8 +50,8 @@ class Readable:
 
     def __call__(self, text: str) -> str:
         """The text as a person reads it in Discord."""
-        text = _LINK.sub(lambda m: f"{m['label']} <{m['url']}>", text)
         text = _BARE_LINK.sub(lambda m: m["url"], text)
+        text = _LINK.sub(lambda m: f"{m['label']} <{m['url']}>", text)
         text = _TIMESTAMP.sub(self._timestamp, text)
         text = _COMMAND.sub(lambda m: f"/{m['name']}", text)
         text = _EMOJI.sub(lambda m: f":{m['name']}:", text)

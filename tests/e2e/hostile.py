@@ -284,7 +284,7 @@ class Fuzzer:
         for result in results:
             case.problems.extend(f"Discord refused the answer: {e.get('message')}" for e in result.errors)
             for message in result.messages:
-                case.problems.extend(_sentence_problems(message, target))
+                case.problems.extend(sentence_problems(message, target))
         for message in list(state.messages.values()):
             if message.author_id == state.bot_id and (message.id > marks[1] or message.edited_timestamp):
                 case.problems.extend(pings(state, message))
@@ -398,7 +398,7 @@ def pings(state: Any, message: Message) -> list[str]:
     return problems
 
 
-def _sentence_problems(message: SentMessage, target: Target) -> list[str]:
+def sentence_problems(message: SentMessage, target: Target) -> list[str]:
     """An ephemeral answer's text must be a short sentence: capital start, final punctuation, no placeholders."""
     text = message.content.strip()
     if not message.ephemeral or not text:

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from bot.offline import SandboxSession
-from tests.e2e.hostile import AREAS, FAMILIES, ErrorLog, Fuzzer
+from bot.sandbox import SentMessage
+from bot.sandbox.state import Message
+from tests.e2e.hostile import AREAS, FAMILIES, ErrorLog, Fuzzer, Target, pings, sentence_problems
 
 PER_TARGET = {"commands": 2, "autocomplete": 2, "components": 3, "forms": 2}
 
@@ -24,11 +26,13 @@ PROJECTS_BUGS = (
 )
 IMPORT = frozenset({"/directory import file"})
 IMPORT_BUGS = (
-    "found by this test: an uploaded file with lone surrogates or mention text is an incident in /directory import, "
-    "and a YAML syntax error is answered with the parser's message cut mid-sentence"
+    "found by this test: /directory import answers a YAML syntax error with the parser's message cut mid-sentence"
 )
-PAGE_IDS = frozenset({"page button (page)", "page button (kind)", "page button (garbled)"})
-PAGE_BUGS = "found by this test: a page button whose id does not match the page template gets no answer at all"
+PAGE_IDS = frozenset({"page button (page)", "page button (kind)", "page button (garbled)", "page button (args)"})
+PAGE_BUGS = (
+    "found by this test: a page button whose id does not match the page template gets no answer at all, and one "
+    "whose query re-encodes to more than 100 characters fails while the button is rebuilt (logged, no answer)"
+)
 
 # Targets with known bugs run in their own cases, expected to fail until the bugs are fixed.
 KNOWN: dict[tuple[str, str], list[tuple[frozenset[str], str]]] = {
@@ -58,8 +62,33 @@ async def test_generated_inputs(
     with ErrorLog() as errors:
         fuzzer = Fuzzer(session, errors)
         targets = [t for t in await fuzzer.targets(area) if (not only or t.name in only) and t.name not in without]
-        assert targets, f"no {area} targets"
+        assert targets or without, f"no {area} targets"
         errors.records.clear()
         cases = [await fuzzer.run(t, value) for t in targets for value in fuzzer.inputs(t, family, PER_TARGET[area])]
     failed = [case.describe() for case in cases if case.problems]
     assert not failed, f"{len(failed)} of {len(cases)} cases failed:\n" + "\n".join(failed)
+
+
+async def test_the_checks_see_a_ping_and_a_non_sentence(session: SandboxSession) -> None:
+    state = session.sandbox.state
+    content = f"<@{session.member_id}> @everyone"
+
+    def message(allowed: dict[str, Any] | None, text: str = content, flags: int = 0) -> Message:
+        return Message(
+            state.next_id(),
+            session.channel_id,
+            session.guild_id,
+            state.bot_id,
+            text,
+            flags=flags,
+            allowed_mentions=allowed,
+        )
+
+    assert pings(state, message(None)) == ["the message can ping @everyone/@here", "the message pings users ['ana']"]
+    assert pings(state, message({"parse": ["everyone"]}))[0] == "the message can ping @everyone/@here"
+    assert pings(state, message({"parse": []})) == []
+    refusal = SentMessage(state, message({"parse": []}, "unknown chapter {name}", flags=64))
+    assert sentence_problems(refusal, Target("commands", "/chapter name")) == [
+        "the answer is not a sentence: 'unknown chapter {name}'",
+        "the answer shows internals: 'unknown chapter {name}'",
+    ]

@@ -141,3 +141,12 @@ async def test_attachment_option_is_served_by_the_sandbox(harness: Harness) -> N
     assert result.message.content == "members.csv text/csv 21 b'name,'"
     resolved = sb.state.interactions[result.id].data["resolved"]["attachments"]
     assert next(iter(resolved.values()))["url"].startswith(sb.url + "/attachments/")
+
+
+async def test_an_attachment_named_with_url_characters_is_still_served(harness: Harness) -> None:
+    sb = harness.sandbox
+    for name in ("plan #2?.txt", "100% <@&1>.txt", "\udb3bodd.txt"):
+        result = await sb.slash(
+            harness.guild.id, harness.channel_id, harness.alice.id, "upload", {"file": (name, b"hi")}
+        )
+        assert result.message.content == f"{name} text/plain 2 b'hi'"

@@ -174,6 +174,7 @@ class Fuzzer:
         self.role.mentionable = True
         self.user = session.organiser_id
         self.counter = 0
+        self._suggested: dict[tuple[str, str], Any] = {}
 
     def strategy(self, family: str) -> st.SearchStrategy[str]:
         """Hostile text of a family, with mentions of this guild's real ids."""
@@ -236,10 +237,7 @@ class Fuzzer:
             if option.get("choices"):
                 values[option["name"]] = option["choices"][0]["value"]
             elif option.get("autocomplete"):
-                choices = await self.sandbox.autocomplete(
-                    self.session.guild_id, self.session.channel_id, self.user, name, focused=option["name"]
-                )
-                values[option["name"]] = choices[0]["value"] if choices else "g0v"
+                values[option["name"]] = await self._suggestion(name, option["name"])
             elif option["type"] == ATTACHMENT:
                 values[option["name"]] = ("empty.yaml", b"chapters: []\n")
             elif option["type"] in (INTEGER, NUMBER):
@@ -247,6 +245,16 @@ class Fuzzer:
             else:
                 values[option["name"]] = fit("g0v", option.get("min_length", 1), option.get("max_length", 6000))
         return values
+
+    async def _suggestion(self, command: str, option: str) -> Any:
+        """The first value autocomplete suggests for an empty option (asked once per option)."""
+        key = (command, option)
+        if key not in self._suggested:
+            choices = await self.sandbox.autocomplete(
+                self.session.guild_id, self.session.channel_id, self.user, command, focused=option
+            )
+            self._suggested[key] = choices[0]["value"] if choices else "g0v"
+        return self._suggested[key]
 
     @property
     def sandbox(self) -> Any:
@@ -353,7 +361,8 @@ class Fuzzer:
         high = option.get("max_length", 4000 if target.area == "forms" else 6000)
         low = option.get("min_length", 0 if target.area in ("forms", "autocomplete") else 1)
         if target.area == "commands":  # Discord trims a command option's value
-            return [fit(text.strip() or "x", low, high).strip() or "x" for text in values(self.strategy(family), count)]
+            texts = values(self.strategy(family), count)
+            return [fit(fit(text.strip(), low, high).strip(), max(low, 1), high) for text in texts]
         return [fit(text, low, high) for text in values(self.strategy(family), count)]
 
 

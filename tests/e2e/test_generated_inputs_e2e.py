@@ -17,7 +17,7 @@ from bot.sandbox import SentMessage
 from bot.sandbox.state import Message
 from tests.e2e.hostile import AREAS, FAMILIES, ErrorLog, Fuzzer, Target, pings, sentence_problems
 
-PER_TARGET = {"commands": 2, "autocomplete": 2, "components": 3, "forms": 2}
+PER_TARGET = {"commands": 2, "autocomplete": 1, "components": 2, "forms": 1}
 
 PROJECTS = frozenset({"/projects words", "/projects topic"})
 PROJECTS_BUGS = (

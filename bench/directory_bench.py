@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.directory.formats import ImportBatch, ProjectRecord  # noqa: E402
+from bot.directory.records import ImportBatch, ProjectRecord  # noqa: E402
 from bot.directory.service import DirectoryService  # noqa: E402
 from bot.endpoints import use_endpoints  # noqa: E402
 from bot.offline import start_session  # noqa: E402

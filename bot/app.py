@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.directory.proposals import ProposalService
 from bot.directory.service import DirectoryService
 from bot.guilds.settings import GuildSettingsService
+from bot.onboarding.service import OnboardingService
 from db.migrate import upgrade
 from db.session import create_engine, create_session_factory
 
@@ -24,19 +26,25 @@ class App:
     clock: Clock
     directory: DirectoryService
     guild_settings: GuildSettingsService
+    proposals: ProposalService
+    onboarding: OnboardingService
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Clock | None = None) -> App:
         """Wire the services to one engine and one clock (nothing is opened yet)."""
         engine = create_engine(settings.resolved_database_url)
         sessions = create_session_factory(engine)
+        clock = clock or SystemClock()
+        directory = DirectoryService(sessions)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            clock=clock or SystemClock(),
-            directory=DirectoryService(sessions),
+            clock=clock,
+            directory=directory,
             guild_settings=GuildSettingsService(sessions),
+            proposals=ProposalService(sessions, directory, clock),
+            onboarding=OnboardingService(sessions),
         )
 
     async def start(self) -> None:

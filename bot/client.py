@@ -8,6 +8,7 @@ import importlib
 import json
 import logging
 import pkgutil
+import sys
 from typing import Any
 
 import discord
@@ -15,9 +16,11 @@ from discord.ext import commands
 
 import cogs
 from bot.app import App
+from bot.errors import log_incident
 from bot.errors.reporting import BotTree
 from bot.i18n.translator import BotTranslator
 from bot.scheduling import create_scheduler
+from bot.ui.base import answer_unclaimed
 from db.repositories import get_state, set_state
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class CodeForAllBot(commands.Bot):
         await self.tree.set_translator(BotTranslator())
         for extension in discover_cogs():
             await self.load_extension(extension)
+        self.add_listener(answer_unclaimed, "on_interaction")
         self.scheduler.start()
         await self.sync_commands_if_changed()
         # The directory indexes are long-lived: keep them out of the cyclic collector's full passes.
@@ -94,6 +98,10 @@ class CodeForAllBot(commands.Bot):
             await set_state(session, key, digest)
         log.info("synced %d commands to %s", len(synced), f"guild {guild.id}" if guild else "all guilds")
         return True
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler failed: log it with an incident id and keep running."""
+        log_incident(f"event {event_method}", sys.exc_info()[1])
 
     async def on_ready(self) -> None:
         """Log once per (re)connection."""

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
     dev_guild_id: int | None = Field(default=None, gt=0)
+    home_guild_id: int | None = Field(default=None, gt=0)
+    form_timeout: float = Field(default=900.0, gt=0, le=86400)
     log_level: str = "INFO"
     seed_file: Path = DEFAULT_SEED_FILE
     sandbox_port: int = Field(default=0, ge=0, le=65535)
@@ -69,6 +71,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://", "ws://", "wss://")):
             raise ValueError("must start with http(s):// or ws(s)://")
         return value.rstrip("/")
+
+    @field_validator("seed_file")
+    @classmethod
+    def _seed_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"{value} is not a file (the directory seeds an empty database from it)")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.client import CodeForAllBot
+from bot.clock import Clock
 from bot.config import Settings
 from bot.endpoints import use_endpoints
 from bot.sandbox import DriverError, Sandbox
@@ -35,7 +36,12 @@ class SandboxSession:
 
 
 async def start_session(
-    settings: Settings, *, sandbox: Sandbox | None = None, port: int = 0, guild_name: str = "Code for All"
+    settings: Settings,
+    *,
+    sandbox: Sandbox | None = None,
+    port: int = 0,
+    guild_name: str = "Code for All",
+    clock: Clock | None = None,
 ) -> SandboxSession:
     """Start the sandbox with one guild, connect the real bot to it, and wait until it is ready."""
     sandbox = sandbox or Sandbox()
@@ -47,9 +53,14 @@ async def start_session(
     channel = sandbox.find_channel(guild.id, "general")
     use_endpoints(sandbox.api_base, sandbox.gateway_url)
     settings = settings.model_copy(
-        update={"discord_api_url": sandbox.api_base, "discord_gateway_url": sandbox.gateway_url}
+        update={
+            "discord_api_url": sandbox.api_base,
+            "discord_gateway_url": sandbox.gateway_url,
+            # The sandbox's guild is the network's home server, so its organisers can edit the directory.
+            "home_guild_id": guild.id,
+        }
     )
-    bot = CodeForAllBot(App.create(settings), guild_ready_timeout=0.1)
+    bot = CodeForAllBot(App.create(settings, clock=clock), guild_ready_timeout=0.1)
     try:
         await bot.login(sandbox.bot_token)
         task = asyncio.create_task(bot.connect())

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.directory.authority import Right, directory_right
 from bot.errors import UserError
 from bot.guilds.settings import GuildConfig
 from bot.i18n import LANGUAGES, N_, Localeish, t
@@ -17,18 +18,29 @@ if TYPE_CHECKING:
     from bot.client import CodeForAllBot
 
 
-def _describe(guild: discord.Guild, config: GuildConfig, locale: Localeish) -> str:
+DIRECTORY_RIGHTS = {
+    Right.EDIT: N_("Directory: this is the network's home server, so its organisers change the directory."),
+    Right.PROPOSE: N_("Directory: organisers here propose changes; the network's home server decides."),
+    None: N_("Directory: read-only everywhere, because no home server is set."),
+}
+
+
+def _describe(guild: discord.Guild, config: GuildConfig, home_guild_id: int | None, locale: Localeish) -> str:
     role = guild.get_role(config.organiser_role_id) if config.organiser_role_id else None
     organisers = role.mention if role else t(locale, "members with Manage Server only")
-    return t(
+    directory = t(locale, DIRECTORY_RIGHTS[directory_right(home_guild_id, guild.id)])
+    language = config.locale or guild.preferred_locale.value
+    described = t(
         locale,
         "Organisers: {organisers}\nLanguage for channel posts: {locale}",
         organisers=organisers,
-        locale=LANGUAGES.get(
-            config.locale or guild.preferred_locale.value, config.locale or guild.preferred_locale.value
-        ),
+        locale=LANGUAGES.get(language, language),
     )
+    return f"{described}\n{directory}"
 
+
+SAVED = N_("Saved.\n{settings}")
+CURRENT = N_("Nothing changed. Give a value to change it, or reset to go back to the default.\n{settings}")
 
 LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=locale) for locale, name in LANGUAGES.items()]
 
@@ -58,33 +70,52 @@ class Admin(commands.Cog):
         assert interaction.guild is not None
         config = await self.bot.guild_settings.get(interaction.guild.id)
         await interaction.response.send_message(
-            _describe(interaction.guild, config, interaction.locale), ephemeral=True
+            _describe(interaction.guild, config, self.bot.settings.home_guild_id, interaction.locale), ephemeral=True
         )
+
+    async def _answer(self, interaction: Interaction, config: GuildConfig, message: str) -> None:
+        assert interaction.guild is not None
+        settings = _describe(interaction.guild, config, self.bot.settings.home_guild_id, interaction.locale)
+        await interaction.response.send_message(t(interaction.locale, message, settings=settings), ephemeral=True)
 
     @settings.command(name="organiser-role", description="Choose the role whose members are organisers")
-    @app_commands.describe(role="Organiser role; leave empty to rely on Manage Server only")
-    async def organiser_role(self, interaction: Interaction, role: discord.Role | None = None) -> None:
-        """Set or clear the organiser role."""
+    @app_commands.describe(
+        role="Organiser role; leave empty to see the current one",
+        reset="Go back to Manage Server only",
+    )
+    async def organiser_role(
+        self, interaction: Interaction, role: discord.Role | None = None, reset: bool = False
+    ) -> None:
+        """Show, set or reset the organiser role."""
         assert interaction.guild is not None
+        guild_settings = self.bot.guild_settings
+        if role is not None and reset:
+            raise UserError(N_("Give a value or reset, not both."))
         if role is not None and role.is_default():
             raise UserError(N_("Choose a role other than @everyone: everyone would be an organiser."))
-        config = await self.bot.guild_settings.update(interaction.guild.id, organiser_role_id=role.id if role else None)
-        settings = _describe(interaction.guild, config, interaction.locale)
-        await interaction.response.send_message(
-            t(interaction.locale, "Saved.\n{settings}", settings=settings), ephemeral=True
-        )
+        if role is None and not reset:
+            await self._answer(interaction, await guild_settings.get(interaction.guild.id), CURRENT)
+            return
+        config = await guild_settings.update(interaction.guild.id, organiser_role_id=role.id if role else None)
+        await self._answer(interaction, config, SAVED)
 
     @settings.command(name="language", description="Choose the language of the bot's posts in channels")
-    @app_commands.describe(language="Language; leave empty to follow the server's own language")
+    @app_commands.describe(
+        language="Language; leave empty to see the current one",
+        reset="Go back to the server's own language",
+    )
     @app_commands.choices(language=LANGUAGE_CHOICES)
-    async def language(self, interaction: Interaction, language: str | None = None) -> None:
-        """Set or clear the language of channel posts."""
+    async def language(self, interaction: Interaction, language: str | None = None, reset: bool = False) -> None:
+        """Show, set or reset the language of channel posts."""
         assert interaction.guild is not None
-        config = await self.bot.guild_settings.update(interaction.guild.id, locale=language)
-        settings = _describe(interaction.guild, config, interaction.locale)
-        await interaction.response.send_message(
-            t(interaction.locale, "Saved.\n{settings}", settings=settings), ephemeral=True
-        )
+        guild_settings = self.bot.guild_settings
+        if language is not None and reset:
+            raise UserError(N_("Give a value or reset, not both."))
+        if language is None and not reset:
+            await self._answer(interaction, await guild_settings.get(interaction.guild.id), CURRENT)
+            return
+        config = await guild_settings.update(interaction.guild.id, locale=language)
+        await self._answer(interaction, config, SAVED)
 
 
 async def setup(bot: CodeForAllBot) -> None:

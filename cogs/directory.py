@@ -11,13 +11,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.directory import formats as directory_io
+from bot.directory import formats
+from bot.directory.formats.isolated import parse_isolated
+from bot.directory.formats.reading import MAX_BYTES
+from bot.directory.records import REGIONS
 from bot.directory.service import STATUSES, TIERS, DirectoryService
 from bot.errors import UserError
-from bot.i18n import N_, Localeish, number, t
+from bot.i18n import N_, number, t
 from bot.text import truncate
 from bot.types import Interaction
-from bot.ui.checks import organiser_only
+from bot.ui.checks import home_organiser_only, organiser_only, require_directory_right, require_home_organiser
+from bot.ui.confirm import Choice, Decision
 from bot.ui.directory import (
     chapter_embed,
     chapters_listing,
@@ -28,38 +32,23 @@ from bot.ui.directory import (
     project_embed,
     projects_listing,
 )
-from bot.ui.forms import Form, FormField
+from bot.ui.editing import chapter_form, project_form, proposal_embed, proposals_embed
 from bot.ui.pages import PageButton, encode_args, page_view, register_source
+from bot.ui.transformers import Chapter, Project
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_QUERY = 60
 PROGRESS_EVERY = 2.0  # seconds between progress updates of a long import
 
 TIER_CHOICES = [app_commands.Choice(name=tier.capitalize(), value=tier) for tier in TIERS]
 STATUS_CHOICES = [app_commands.Choice(name=s.capitalize(), value=s) for s in STATUSES]
-REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in directory_io.REGIONS]
+REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in REGIONS]
 
 
 def _directory(client: CodeForAllBot) -> DirectoryService:
     return client.directory
-
-
-async def _chapter_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    return [
-        app_commands.Choice(name=truncate(c.name, 100), value=c.key)
-        for c in _directory(interaction.client).complete_chapters(current[:MAX_QUERY])
-    ]
-
-
-async def _project_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    return [
-        # Discord caps choice values at 100 characters; a longer key falls back to the name, which also resolves.
-        app_commands.Choice(name=truncate(p.name, 100), value=p.key if len(p.key) <= 100 else p.name[:100])
-        for p in _directory(interaction.client).complete_projects(current[:MAX_QUERY])
-    ]
 
 
 async def _topic_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -71,82 +60,6 @@ async def _topic_choices(interaction: Interaction, current: str) -> list[app_com
 
 def _actor(interaction: Interaction) -> dict[str, Any]:
     return {"actor_id": interaction.user.id, "actor_name": str(interaction.user)}
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-NAME = FormField("name", N_("Name"), 200, required=True)
-DESCRIPTION = FormField("description", N_("Description"), 4000, paragraph=True)
-WEBSITE = FormField("website", N_("Website"), 500)
-ALIASES = FormField("aliases", N_("Other names (comma separated)"), 500)
-FEED = FormField("feed_url", N_("Blog feed (RSS/Atom URL)"), 500)
-TOPICS = FormField("topics", N_("Topics (comma separated)"), 300)
-CODE = FormField("code_url", N_("Source code URL"), 500)
-
-
-def chapter_form(directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> Form:
-    """Organisers type a chapter's texts; structured fields come from the command's options."""
-    chapter = directory.chapters.get(key) if key else None
-    title = t(locale, "Edit {name}", name=chapter.name) if chapter else t(locale, "New chapter")
-    fields = [
-        (NAME, chapter.name if chapter else None),
-        (ALIASES, ", ".join(chapter.aliases) if chapter else None),
-        (WEBSITE, chapter.website if chapter else None),
-        (FEED, chapter.feed_url if chapter else None),
-        (DESCRIPTION, chapter.description if chapter else None),
-    ]
-
-    async def save(interaction: Interaction, typed: dict[str, str]) -> None:
-        values: dict[str, Any] = {
-            "name": typed["name"],
-            "aliases": _split(typed["aliases"]),
-            "website": typed["website"] or None,
-            "feed_url": typed["feed_url"] or None,
-            "description": typed["description"] or None,
-            **extra,
-        }
-        if key is None:
-            values["key"] = directory_io.slugify(typed["name"])
-        saved = await directory.edit_chapter(key, values, **_actor(interaction))
-        embed = chapter_embed(saved, directory.chapter_projects(saved.key), interaction.locale)
-        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
-
-    return Form(title, fields, locale, save)
-
-
-def project_form(directory: DirectoryService, key: str | None, extra: dict[str, Any], locale: Localeish) -> Form:
-    """Organisers type a project's texts."""
-    project = directory.projects.get(key) if key else None
-    title = t(locale, "Edit {name}", name=project.name) if project else t(locale, "New project")
-    fields = [
-        (NAME, project.name if project else None),
-        (DESCRIPTION, project.description if project else None),
-        (TOPICS, ", ".join(project.topics) if project else None),
-        (WEBSITE, project.links.get("website") if project else None),
-        (CODE, project.code_url if project else None),
-    ]
-
-    async def save(interaction: Interaction, typed: dict[str, str]) -> None:
-        links = {name: url for name, url in (project.links if project else {}).items() if name != "website"}
-        if typed["website"]:
-            links["website"] = typed["website"]
-        values: dict[str, Any] = {
-            "name": typed["name"],
-            "description": typed["description"] or None,
-            "topics": _split(typed["topics"]),
-            "links": links,
-            "code_url": typed["code_url"] or None,
-            **extra,
-        }
-        if key is None:
-            values["key"] = f"{values['chapter']}/{directory_io.slugify(typed['name'])}"
-        saved = await directory.edit_project(key, values, **_actor(interaction))
-        embed = project_embed(saved, directory.chapters.get(saved.chapter_key or ""), interaction.locale)
-        await interaction.response.send_message(t(interaction.locale, "Saved."), embed=embed, ephemeral=True)
-
-    return Form(title, fields, locale, save)
 
 
 class Directory(commands.Cog):
@@ -174,19 +87,17 @@ class Directory(commands.Cog):
 
     @app_commands.command(name="chapter", description="Show a chapter of the network")
     @app_commands.describe(name="Name, short name or alias, e.g. g0v, Code for Romania, code4.ro")
-    @app_commands.autocomplete(name=_chapter_choices)
-    async def chapter(self, interaction: Interaction, name: app_commands.Range[str, 1, 100]) -> None:
+    async def chapter(self, interaction: Interaction, name: Chapter) -> None:
         """Look a chapter up, forgiving typos."""
-        chapter = self.directory.find_chapter(name)
+        chapter = name
         embed = chapter_embed(chapter, self.directory.chapter_projects(chapter.key), interaction.locale)
         await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="project", description="Show a project of the network")
     @app_commands.describe(name="Project name")
-    @app_commands.autocomplete(name=_project_choices)
-    async def project(self, interaction: Interaction, name: app_commands.Range[str, 1, 200]) -> None:
+    async def project(self, interaction: Interaction, name: Project) -> None:
         """Look a project up, forgiving typos."""
-        project = self.directory.projects.get(name) or self.directory.find_project(name)
+        project = name
         chapter = self.directory.chapters.get(project.chapter_key or "")
         await interaction.response.send_message(embed=project_embed(project, chapter, interaction.locale))
 
@@ -209,18 +120,18 @@ class Directory(commands.Cog):
 
     @app_commands.command(name="projects", description="Search projects by words, chapter, topic or status")
     @app_commands.describe(words="Words in the name or description, any order", chapter="Chapter", topic="Topic")
-    @app_commands.autocomplete(chapter=_chapter_choices, topic=_topic_choices)
+    @app_commands.autocomplete(topic=_topic_choices)
     @app_commands.choices(status=STATUS_CHOICES)
     async def projects(
         self,
         interaction: Interaction,
         words: app_commands.Range[str, 1, MAX_QUERY] | None = None,
-        chapter: app_commands.Range[str, 1, 100] | None = None,
+        chapter: Chapter | None = None,
         topic: app_commands.Range[str, 1, 40] | None = None,
         status: str | None = None,
     ) -> None:
         """Paginated, ranked project search."""
-        chapter_key = self.directory.find_chapter(chapter).key if chapter else ""
+        chapter_key = chapter.key if chapter else ""
         args = {"w": words or "", "c": chapter_key, "t": topic or "", "s": status or ""}
         await self._send_listing(interaction, "projects", args)
 
@@ -252,94 +163,185 @@ class Directory(commands.Cog):
             "country": country.upper() if country else None,
             "city": city,
         }
-        await interaction.response.send_modal(chapter_form(self.directory, None, extra, interaction.locale))
+        right = await require_directory_right(interaction)
+        await interaction.response.send_modal(chapter_form(interaction, right, None, extra))
 
     @manage.command(name="edit-chapter", description="Edit a chapter (organisers)")
-    @app_commands.autocomplete(chapter=_chapter_choices)
     @app_commands.choices(tier=TIER_CHOICES, region=REGION_CHOICES)
     @organiser_only()
     async def edit_chapter(
         self,
         interaction: Interaction,
-        chapter: app_commands.Range[str, 1, 100],
+        chapter: Chapter,
         tier: str | None = None,
         region: str | None = None,
         country: app_commands.Range[str, 2, 2] | None = None,
         city: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         """Open the chapter form, prefilled."""
-        found = self.directory.find_chapter(chapter)
+        found = chapter
         extra = {k: v for k, v in {"tier": tier, "region": region, "city": city}.items() if v}
         if country:
             extra["country"] = country.upper()
-        await interaction.response.send_modal(chapter_form(self.directory, found.key, extra, interaction.locale))
+        right = await require_directory_right(interaction)
+        await interaction.response.send_modal(chapter_form(interaction, right, found.key, extra))
 
     @manage.command(name="add-project", description="Add a project to a chapter (organisers)")
-    @app_commands.autocomplete(chapter=_chapter_choices)
     @app_commands.choices(status=STATUS_CHOICES)
     @organiser_only()
     async def add_project(
         self,
         interaction: Interaction,
-        chapter: app_commands.Range[str, 1, 100],
+        chapter: Chapter,
         status: str = "active",
     ) -> None:
         """Open the project form."""
-        found = self.directory.find_chapter(chapter)
+        found = chapter
+        right = await require_directory_right(interaction)
         await interaction.response.send_modal(
-            project_form(self.directory, None, {"chapter": found.key, "status": status}, interaction.locale)
+            project_form(interaction, right, None, {"chapter": found.key, "status": status})
         )
 
     @manage.command(name="edit-project", description="Edit a project (organisers)")
-    @app_commands.autocomplete(project=_project_choices)
     @app_commands.choices(status=STATUS_CHOICES)
     @organiser_only()
     async def edit_project(
         self,
         interaction: Interaction,
-        project: app_commands.Range[str, 1, 200],
+        project: Project,
         status: str | None = None,
     ) -> None:
         """Open the project form, prefilled."""
-        found = self.directory.projects.get(project) or self.directory.find_project(project)
+        found = project
         extra = {"status": status} if status else {}
-        await interaction.response.send_modal(project_form(self.directory, found.key, extra, interaction.locale))
+        right = await require_directory_right(interaction)
+        await interaction.response.send_modal(project_form(interaction, right, found.key, extra))
 
     @manage.command(name="history", description="Who changed a chapter or project, and when")
-    @app_commands.autocomplete(chapter=_chapter_choices, project=_project_choices)
     async def history(
         self,
         interaction: Interaction,
-        chapter: app_commands.Range[str, 1, 100] | None = None,
-        project: app_commands.Range[str, 1, 200] | None = None,
+        chapter: Chapter | None = None,
+        project: Project | None = None,
     ) -> None:
         """Show recorded changes."""
-        if bool(chapter) == bool(project):
-            raise UserError(N_("Give either a chapter or a project."))
-        if chapter:
-            found_chapter = self.directory.find_chapter(chapter)
-            changes = await self.directory.history("chapter", found_chapter.key)
-            title = found_chapter.name
+        if chapter is not None and project is None:
+            changes = await self.directory.history("chapter", chapter.key)
+            title = chapter.name
+        elif project is not None and chapter is None:
+            changes = await self.directory.history("project", project.key)
+            title = project.name
         else:
-            found_project = self.directory.projects.get(project or "") or self.directory.find_project(project or "")
-            changes = await self.directory.history("project", found_project.key)
-            title = found_project.name
+            raise UserError(N_("Give either a chapter or a project."))
         await interaction.response.send_message(embed=history_embed(title, changes, interaction.locale), ephemeral=True)
 
-    @manage.command(name="import", description="Import chapters and projects from a file (organisers)")
+    @manage.command(name="remove", description="Remove a chapter or a project (home server's organisers)")
+    @home_organiser_only()
+    async def remove(
+        self,
+        interaction: Interaction,
+        chapter: Chapter | None = None,
+        project: Project | None = None,
+    ) -> None:
+        """Preview what goes, then remove it on Confirm; the history keeps the last values."""
+        locale = interaction.locale
+        if chapter is not None and project is None:
+            found_chapter = chapter
+            projects = self.directory.chapter_projects(found_chapter.key)
+            embed = chapter_embed(found_chapter, projects, locale)
+            preview = t(
+                locale,
+                "Remove the chapter **{name}** from the directory, with its projects ({count})? "
+                "The history keeps their last values.",
+                name=found_chapter.name,
+                count=number(locale, len(projects)),
+            )
+
+            async def act(pressed: Interaction) -> str:
+                removed = await self.directory.remove_chapter(found_chapter.key, **_actor(pressed))
+                return t(
+                    pressed.locale,
+                    "Removed the chapter {name} and its projects ({count}).",
+                    name=found_chapter.name,
+                    count=number(pressed.locale, removed),
+                )
+
+        elif project is not None and chapter is None:
+            found = project
+            embed = project_embed(found, self.directory.chapters.get(found.chapter_key or ""), locale)
+            preview = t(
+                locale,
+                "Remove the project **{name}** from the directory? The history keeps its last values.",
+                name=found.name,
+            )
+
+            async def act(pressed: Interaction) -> str:
+                await self.directory.remove_project(found.key, **_actor(pressed))
+                return t(pressed.locale, "Removed the project {name}.", name=found.name)
+
+        else:
+            raise UserError(N_("Give either a chapter or a project."))
+
+        async def cancel(pressed: Interaction) -> str:
+            return t(pressed.locale, "Nothing was removed.")
+
+        choices = [
+            Choice(N_("Remove"), discord.ButtonStyle.danger, act),
+            Choice(N_("Cancel"), discord.ButtonStyle.secondary, cancel),
+        ]
+        view = Decision(interaction, choices, authorise=require_home_organiser)
+        await interaction.response.send_message(preview, embed=embed, view=view, ephemeral=True)
+
+    @manage.command(
+        name="proposals", description="Directory changes proposed from other servers (home server's organisers)"
+    )
+    @home_organiser_only()
+    async def proposals(self, interaction: Interaction) -> None:
+        """List the proposals waiting for a decision."""
+        pending = await self.bot.app.proposals.pending()
+        await interaction.response.send_message(embed=proposals_embed(pending, interaction.locale), ephemeral=True)
+
+    @manage.command(name="review", description="Approve or reject a proposed change (home server's organisers)")
+    @app_commands.describe(proposal="The proposal's number, from /directory proposals")
+    @home_organiser_only()
+    async def review(self, interaction: Interaction, proposal: app_commands.Range[int, 1]) -> None:
+        """Show a proposal's changes with Approve and Reject."""
+        proposals = self.bot.app.proposals
+        found = await proposals.get(proposal)
+        if found.status != "pending":
+            raise UserError(N_("Proposal #{number} is already {status}."), number=found.id, status=found.status)
+
+        async def approve(pressed: Interaction) -> str:
+            saved = await proposals.approve(found.id, **_actor(pressed))
+            return t(pressed.locale, "Approved proposal #{number}: {name} is saved.", number=found.id, name=saved.name)
+
+        async def reject(pressed: Interaction) -> str:
+            await proposals.reject(found.id, **_actor(pressed))
+            return t(pressed.locale, "Rejected proposal #{number}; nothing changed.", number=found.id)
+
+        choices = [
+            Choice(N_("Approve"), discord.ButtonStyle.success, approve),
+            Choice(N_("Reject"), discord.ButtonStyle.danger, reject),
+        ]
+        view = Decision(interaction, choices, authorise=require_home_organiser)
+        await interaction.response.send_message(
+            embed=proposal_embed(found, interaction.locale), view=view, ephemeral=True
+        )
+
+    @manage.command(name="import", description="Import chapters and projects from a file (home server's organisers)")
     @app_commands.describe(file="Our YAML, brigade-information organizations.json, or a project index JSON")
-    @organiser_only()
+    @home_organiser_only()
     async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
         """Parse and upsert an uploaded file, reporting skipped records."""
-        if file.size > MAX_IMPORT_BYTES:
+        if file.size > MAX_BYTES:
             raise UserError(
                 N_("That file is {size} KiB; the limit is {limit} MiB."),
                 size=file.size // 1024,
-                limit=MAX_IMPORT_BYTES // 1024 // 1024,
+                limit=MAX_BYTES // 1024 // 1024,
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        batch = await asyncio.to_thread(directory_io.parse_bytes, data, file.filename)
+        batch = await parse_isolated(data, file.filename)
         locale = interaction.locale
         shown = time.monotonic()
 
@@ -367,7 +369,7 @@ class Directory(commands.Cog):
     @organiser_only()
     async def export(self, interaction: Interaction) -> None:
         """Send the whole directory as a YAML attachment."""
-        text = directory_io.dump_yaml(await self.directory.export_batch())
+        text = formats.dump_yaml(await self.directory.export_batch())
         await interaction.response.send_message(
             t(interaction.locale, "The directory as YAML:"),
             file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),

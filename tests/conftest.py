@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.migrate import upgrade
 from db.session import create_engine, create_session_factory
+from tests.feeds_server import FeedServer
 
 SHARED = Path(os.environ.get("SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 SHARED_DIRECTORY = SHARED / "data" / "directory"
@@ -54,3 +55,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """The session factory on the migrated engine."""
     return create_session_factory(engine)
+
+
+@pytest.fixture
+async def feeds_server() -> AsyncIterator[FeedServer]:
+    """A local feed server on 127.0.0.1 (see tests/feeds_server.py for the routes tests can set up)."""
+    async with FeedServer() as server:
+        yield server

@@ -371,6 +371,7 @@ class OpenApiValidator:
         request_json: object | None,
         status: int,
         response_json: object | None,
+        response_headers: Mapping[str, str] | None = None,
     ) -> list[str]:
         """Violations of one request/response exchange; empty when it conforms.
 
@@ -378,6 +379,8 @@ class OpenApiValidator:
         ignored).  ``request_json`` is the JSON body, or for multipart requests the decoded
         ``payload_json`` part (checked against the operation's ``application/json`` schema;
         for multipart-only operations, the non-file form fields).  ``None`` means no body.
+        Response headers the spec documents for the status (the ``X-RateLimit-*`` family) must
+        parse as their schema's type.
         """
         wanted = method.upper()
         routes = self._matching_routes(path)
@@ -395,6 +398,7 @@ class OpenApiValidator:
             *self._check_query(operation, query or {}),
             *self._check_request(operation, request_json),
             *self._check_response(operation, status, response_json),
+            *self._check_headers(operation, status, response_headers or {}),
         ]
         return [f"{operation.label}: {problem}" for problem in problems]
 
@@ -461,14 +465,45 @@ class OpenApiValidator:
             return []
         return [f"request body {error}" for error in self.schema_errors(schema_pointer, request_json)]
 
-    def _check_response(self, operation: Operation, status: int, response_json: object | None) -> list[str]:
+    def _response(self, operation: Operation, status: int) -> tuple[Mapping[str, Any], str] | None:
         responses: Mapping[str, Any] = operation.definition.get("responses", {})
         candidates = (str(status), f"{status // 100}XX", f"{status // 100}xx", "default")
         key = next((k for k in candidates if k in responses), None)
         if key is None:
-            documented = ", ".join(responses)
+            return None
+        return self._deref(responses[key], f"{operation.pointer}/responses/{_escape(key)}")
+
+    def _check_headers(self, operation: Operation, status: int, headers: Mapping[str, str]) -> list[str]:
+        found = self._response(operation, status)
+        if found is None or not headers:
+            return []
+        response, pointer = found
+        sent = {name.lower(): value for name, value in headers.items()}
+        problems = []
+        for name, raw in (response.get("headers") or {}).items():
+            value = sent.get(name.lower())
+            if value is None:
+                continue
+            header, header_pointer = self._deref(raw, f"{pointer}/headers/{_escape(name)}")
+            if "schema" not in header:
+                continue
+            kind = header["schema"].get("type")
+            try:
+                typed: object = int(value) if kind == "integer" else float(value) if kind == "number" else value
+            except ValueError:
+                problems.append(f"header {name}={value!r} is not of type {kind}")
+                continue
+            problems.extend(
+                f"header {name}: {error}" for error in self.schema_errors(f"{header_pointer}/schema", typed)
+            )
+        return problems
+
+    def _check_response(self, operation: Operation, status: int, response_json: object | None) -> list[str]:
+        found = self._response(operation, status)
+        if found is None:
+            documented = ", ".join(operation.definition.get("responses", {}))
             return [f"status {status} is not documented (documented: {documented})"]
-        response, pointer = self._deref(responses[key], f"{operation.pointer}/responses/{_escape(key)}")
+        response, pointer = found
         content = response.get("content") or {}
         if status == 204 or not content:
             if response_json is None:
@@ -547,6 +582,7 @@ def exchange_violations(exchanges: Iterable[Any], validator: OpenApiValidator | 
             exchange.request_json,
             exchange.status,
             exchange.response_json,
+            getattr(exchange, "response_headers", None),
         )
         if exchange.status == 400:
             problems = [p for p in problems if ": request body " not in p and "body at $.errors" not in p]

@@ -111,3 +111,14 @@ def test_a_missing_database_driver_is_named(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "asyncpg" else real(name, *a))
     with pytest.raises(ConfigError, match=r"^Invalid setting DATABASE_URL: the asyncpg driver is not installed"):
         load_settings(_env_file=None, database_url="postgresql://h/db")
+
+
+def test_a_missing_seed_file_fails_at_start_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "SEED_FILE": str(tmp_path / "nowhere.yaml"), "DISCORD_TOKEN": "", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("Invalid setting SEED_FILE:") and "nowhere.yaml" in lines[0]

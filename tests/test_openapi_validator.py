@@ -217,6 +217,15 @@ def test_error_responses_valid(validator: OpenApiValidator) -> None:
     assert_valid(validator.validate("POST", "/channels/1/messages", {}, {"content": "x"}, 429, limited))
 
 
+def test_rate_limit_headers_have_their_documented_types(validator: OpenApiValidator) -> None:
+    limited = {"code": 0, "message": "You are being rate limited.", "retry_after": 1.5, "global": False}
+    good = {"X-RateLimit-Limit": "5", "X-RateLimit-Reset-After": "1.500", "X-RateLimit-Scope": "user"}
+    assert_valid(validator.validate("POST", "/channels/1/messages", {}, {"content": "x"}, 429, limited, good))
+    bad = {"x-ratelimit-limit": "five", "X-RateLimit-Reset": "soon"}
+    violations = validator.validate("POST", "/channels/1/messages", {}, {"content": "x"}, 429, limited, bad)
+    assert len(violations) == 2 and "X-RateLimit-Limit='five'" in violations[0]
+
+
 def test_content_not_a_string(validator: OpenApiValidator) -> None:
     violations = validator.validate("POST", "/channels/123/messages", {}, {"content": ["hi"]}, 200, MESSAGE)
     assert len(violations) == 1

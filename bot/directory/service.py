@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -9,31 +10,41 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.directory import formats as directory_io
-from bot.directory.formats import (
+from bot.directory import formats
+from bot.directory.index import Entry, SearchIndex, normalise
+from bot.directory.records import (
+    STATUSES,
+    TIERS,
     ChapterRecord,
+    DirectoryDataError,
     ImportBatch,
     ImportIssue,
     Person,
     ProjectRecord,
     SummitRecord,
+    columns,
+    issue,
+    stated_columns,
+    validate,
 )
-from bot.directory.index import Entry, SearchIndex, normalise
+from bot.directory.validators import problem
 from bot.errors import NotFound, UserError
 from bot.i18n import N_
 from bot.lazy import LazyMap
-from db.models import ChangeRecord, Chapter, Project, Summit
+from bot.text import truncate
+from db.models import BotState, ChangeRecord, Chapter, Project, Summit
 
 log = logging.getLogger(__name__)
 
-TIERS = ("governing", "affiliate", "member", "alumni")
-STATUSES = ("active", "completed", "archived", "idea")
+RowT = TypeVar("RowT", Chapter, Project)
+NETWORK_STATE = "directory.network"
+"""The `BotState` row holding the seed's ``network`` block (the network's own website, feed, ...) as JSON."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,7 @@ class ChapterInfo:
     latitude: float | None
     longitude: float | None
     active: bool
+    version: int = 1
 
     def localised_name(self, locale: str) -> str | None:
         """The chapter's name in `locale` (or its language) when the data has one."""
@@ -87,6 +99,7 @@ class ProjectInfo:
     status: str
     links: Mapping[str, str]
     code_url: str | None
+    version: int = 1
 
     def localised_name(self, locale: str) -> str:
         """The project's name in `locale` when the data has one, else its name."""
@@ -147,7 +160,8 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line for people."""
-        problems = f", {len(self.issues)} skipped" if self.issues else ""
+        skipped = sum(issue.skipped for issue in self.issues)
+        problems = f", {skipped} skipped" if skipped else ""
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged{problems}"
 
 
@@ -168,6 +182,7 @@ class DirectoryService:
         self._projects_by_chapter: dict[str, list[str]] = {}
         self._projects_by_topic: dict[str, set[str]] = {}
         self._projects_by_status: dict[str, set[str]] = {}
+        self.network: Mapping[str, Any] | None = None
 
     # -- loading ------------------------------------------------------------------------------------
 
@@ -177,7 +192,7 @@ class DirectoryService:
             async with self._sessions() as session:
                 empty = not await session.scalar(select(func.count()).select_from(Chapter))
             if empty:
-                batch = directory_io.load_file(seed_file)
+                batch = formats.load_file(seed_file)
                 report = await self.import_batch(batch, actor_name="seed")
                 log.info("seeded the directory from %s: %s", seed_file.name, report.summary())
                 return
@@ -189,6 +204,8 @@ class DirectoryService:
             keys_by_id = {chapter.id: chapter.key for chapter in chapters}
             projects = (await session.scalars(select(Project))).all()
             summits = (await session.scalars(select(Summit))).all()
+            network = await session.get(BotState, NETWORK_STATE)
+        self.network = json.loads(network.value) if network else None
         # Kept in name order, so listings never sort per request.
         chapters = sorted(chapters, key=lambda c: normalise(c.name))
         projects = sorted(projects, key=lambda p: normalise(p.name))
@@ -319,8 +336,9 @@ class DirectoryService:
             return [ChangeInfo(r.at, r.actor_name, r.action, r.changes) for r in rows]
 
     async def export_batch(self) -> ImportBatch:
-        """The whole directory as records, ready for `directory_io.dump_yaml`."""
+        """The whole directory as records with the network block, ready for `formats.dump_yaml`."""
         return ImportBatch(
+            network=self.network,
             chapters=tuple(_record(ChapterRecord, c) for c in sorted(self.chapters.values(), key=lambda c: c.key)),
             projects=tuple(_record(ProjectRecord, p) for p in sorted(self.projects.values(), key=lambda p: p.key)),
             summits=tuple(_record(SummitRecord, s) for s in self.list_summits()),
@@ -333,7 +351,7 @@ class DirectoryService:
     ) -> ImportReport:
         """Parse and import a file in any supported format."""
         return await self.import_batch(
-            directory_io.load_file(path), actor_id=actor_id, actor_name=actor_name, progress=progress
+            formats.load_file(path), actor_id=actor_id, actor_name=actor_name, progress=progress
         )
 
     async def import_batch(
@@ -344,18 +362,25 @@ class DirectoryService:
         actor_name: str,
         progress: Progress | None = None,
     ) -> ImportReport:
-        """Upsert a parsed batch in one transaction (all or nothing) and record every change."""
+        """Upsert a parsed batch in one transaction (all or nothing) and record every change.
+
+        A curated batch (our YAML) writes every field it states and marks them curated; any other source
+        fills and refreshes only the fields that are not curated (see `_Writer`).
+        """
         report = ImportReport(issues=list(batch.issues))
+        curate: _Curate = "stated" if batch.curated else None
         async with self._sessions.begin() as session:
             writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
             await writer.prepare()
+            if batch.network is not None:
+                await session.merge(BotState(key=NETWORK_STATE, value=json.dumps(batch.network, ensure_ascii=False)))
             steps: list[Callable[[], None]] = [
-                *(partial(writer.upsert_chapter, directory_io.chapter_values(c)) for c in batch.chapters),
+                *(partial(writer.upsert_chapter, stated_columns(c), curate=curate) for c in batch.chapters),
                 *(
-                    partial(writer.upsert_project, index, directory_io.project_values(p))
+                    partial(writer.upsert_project, index, stated_columns(p), curate=curate)
                     for index, p in enumerate(batch.projects)
                 ),
-                *(partial(writer.upsert_summit, directory_io.summit_values(s)) for s in batch.summits),
+                *(partial(writer.upsert_summit, stated_columns(s)) for s in batch.summits),
             ]
             for done, step in enumerate(steps, start=1):
                 step()
@@ -370,55 +395,170 @@ class DirectoryService:
         return report
 
     async def edit_chapter(
-        self, key: str | None, values: Mapping[str, Any], *, actor_id: int | None, actor_name: str
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        *,
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None = None,
+        shown: Mapping[str, Any] | None = None,
     ) -> ChapterInfo:
-        """Create (key None) or change one chapter; values are validated like an import."""
-        record = directory_io.validate_chapter({**self._current_chapter_values(key), **values})
-        report = ImportReport()
-        async with self._sessions.begin() as session:
-            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
-            await writer.prepare()
-            if key is None and record["key"] in writer.chapters:
-                raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
-            writer.upsert_chapter(record, match_by_name=False)
-        await self._reload()
-        return self.chapters[record["key"]]
+        """Create (key None) or change one chapter; values are validated like an import.
+
+        With `shown` (what the form showed when it was opened at row `version`), only the fields typed
+        differently are applied, and one that someone else changed meanwhile raises `Conflict`.
+        """
+        saved = await self._edit_chapter(key, values, actor_id, actor_name, version, shown)
+        assert saved is not None
+        return self.chapters[saved]
 
     async def edit_project(
-        self, key: str | None, values: Mapping[str, Any], *, actor_id: int | None, actor_name: str
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        *,
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None = None,
+        shown: Mapping[str, Any] | None = None,
     ) -> ProjectInfo:
-        """Create (key None) or change one project."""
-        current = self._current_project_values(key)
-        record = directory_io.validate_project({**current, **values})
+        """Create (key None) or change one project, versioned like `edit_chapter`."""
+        saved = await self._edit_project(key, values, actor_id, actor_name, version, shown)
+        assert saved is not None
+        return self.projects[saved]
+
+    async def check_edit(
+        self, entity: str, key: str | None, values: Mapping[str, Any], *, version: int | None, shown: Mapping[str, Any]
+    ) -> None:
+        """Raise what `edit_chapter` or `edit_project` would raise for this edit, writing nothing."""
+        edit = self._edit_chapter if entity == "chapter" else self._edit_project
+        await edit(key, values, None, "", version, shown, dry_run=True)
+
+    async def _edit_chapter(
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None,
+        shown: Mapping[str, Any] | None,
+        *,
+        dry_run: bool = False,
+    ) -> str | None:
+        """Validate and write one chapter edit, returning its key; a dry run writes nothing and returns None."""
         report = ImportReport()
-        async with self._sessions.begin() as session:
-            writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
-            await writer.prepare()
-            if key is None and record["key"] in writer.projects:
-                raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
-            writer.upsert_project(0, record)
-        if report.issues:
-            raise UserError(report.issues[0].reason)
+        try:
+            async with self._sessions.begin() as session:
+                writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
+                await writer.prepare()
+                row = _existing(writer.chapters, key, N_("chapter"))
+                current = _current_values(_chapter_info(row)) if row else {}
+                changes = _changes(values, shown, current, version, row.version if row else None)
+                record = columns(validate(ChapterRecord, {**current, **changes}))
+                if key is None and record["key"] in writer.chapters:
+                    raise UserError(N_("A chapter with the key “{key}” already exists."), key=record["key"])
+                self._refuse_taken_chapter_names(key, record, current)
+                writer.upsert_chapter(record, match_by_name=False, curate="changed")
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            return None
         await self._reload()
-        return self.projects[record["key"]]
+        key_saved: str = record["key"]
+        return key_saved
 
-    def _current_chapter_values(self, key: str | None) -> dict[str, Any]:
-        if key is None:
-            return {}
-        chapter = self.chapters.get(key)
-        if chapter is None:
-            raise NotFound(N_("chapter"), key)
-        return _plain({name: getattr(chapter, name) for name in ChapterInfo.__slots__})
+    async def _edit_project(
+        self,
+        key: str | None,
+        values: Mapping[str, Any],
+        actor_id: int | None,
+        actor_name: str,
+        version: int | None,
+        shown: Mapping[str, Any] | None,
+        *,
+        dry_run: bool = False,
+    ) -> str | None:
+        """Validate and write one project edit like `_edit_chapter`."""
+        report = ImportReport()
+        try:
+            async with self._sessions.begin() as session:
+                writer = _Writer(session, self._chapter_index, actor_id, actor_name, report)
+                await writer.prepare()
+                row = _existing(writer.projects, key, N_("project"))
+                current: dict[str, Any] = {}
+                if row is not None:
+                    current = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
+                    current["chapter"] = current.pop("chapter_key")
+                changes = _changes(values, shown, current, version, row.version if row else None)
+                record = columns(validate(ProjectRecord, {**current, **changes}))
+                if key is None and record["key"] in writer.projects:
+                    raise UserError(N_("A project with the key “{key}” already exists."), key=record["key"])
+                if key is None or "name" in changes:
+                    self._refuse_taken_project_name(key, record)
+                writer.upsert_project(0, record, curate="changed")
+                if report.issues:
+                    raise DirectoryDataError(*report.issues[0].problems)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            return None
+        await self._reload()
+        key_saved: str = record["key"]
+        return key_saved
 
-    def _current_project_values(self, key: str | None) -> dict[str, Any]:
-        if key is None:
-            return {}
-        project = self.projects.get(key)
-        if project is None:
-            raise NotFound(N_("project"), key)
-        values = _plain({name: getattr(project, name) for name in ProjectInfo.__slots__})
-        values["chapter"] = values.pop("chapter_key")
-        return values
+    async def remove_chapter(self, key: str, *, actor_id: int | None, actor_name: str) -> int:
+        """Delete a chapter and its projects, keeping their last values in the history; the projects removed."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(Chapter).where(Chapter.key == key).options(selectinload(Chapter.projects))
+            )
+            if row is None:
+                raise NotFound(N_("chapter"), key)
+            for project in row.projects:
+                info = _current_values(_project_info(project, key))
+                session.add(_removal("project", project.key, info, actor_id, actor_name))
+                await session.delete(project)
+            session.add(_removal("chapter", key, _current_values(_chapter_info(row)), actor_id, actor_name))
+            removed = len(row.projects)
+            await session.delete(row)
+        await self._reload()
+        return removed
+
+    async def remove_project(self, key: str, *, actor_id: int | None, actor_name: str) -> None:
+        """Delete a project, keeping its last values in the history."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(select(Project).where(Project.key == key).options(selectinload(Project.chapter)))
+            if row is None:
+                raise NotFound(N_("project"), key)
+            info = _current_values(_project_info(row, row.chapter.key if row.chapter else None))
+            session.add(_removal("project", key, info, actor_id, actor_name))
+            await session.delete(row)
+        await self._reload()
+
+    def _refuse_taken_chapter_names(
+        self, key: str | None, record: Mapping[str, Any], current: Mapping[str, Any]
+    ) -> None:
+        """A new name or alias must not already name another chapter."""
+        names = [record["name"]] if normalise(record["name"]) != normalise(current.get("name") or "") else []
+        names += [a for a in record.get("aliases") or () if a not in (current.get("aliases") or ())]
+        for name in names:
+            other = self._chapter_index.exact(name)
+            if other is not None and other != key and other in self.chapters:
+                raise UserError(
+                    N_("“{name}” already names the chapter {chapter}: edit that one instead."),
+                    name=name,
+                    chapter=self.chapters[other].name,
+                )
+
+    def _refuse_taken_project_name(self, key: str | None, record: Mapping[str, Any]) -> None:
+        """A chapter has one project of a name."""
+        wanted = normalise(record["name"])
+        for other in self.chapter_projects(record.get("chapter") or ""):
+            if other.key != key and normalise(other.name) == wanted:
+                raise UserError(
+                    N_("The chapter already has the project {project}: edit that one instead."), project=other.name
+                )
 
     def _resolve(self, index: SearchIndex, query: str) -> str | None:
         if not normalise(query):
@@ -458,7 +598,7 @@ class _Writer:
         self.projects = {p.key: p for p in projects}
         self.summits = {s.key: s for s in await self.session.scalars(select(Summit))}
 
-    def upsert_chapter(self, values: dict[str, Any], *, match_by_name: bool = True) -> None:
+    def upsert_chapter(self, values: dict[str, Any], *, curate: _Curate, match_by_name: bool = True) -> None:
         """Create or update a chapter, merging into an existing one of the same name or alias."""
         key = values["key"]
         row = self.chapters.get(key)
@@ -473,15 +613,15 @@ class _Writer:
             row = Chapter(key=values["key"], name=values["name"])
             self.session.add(row)
             self.chapters[row.key] = row
-        self._apply("chapter", row, values)
+        self._apply("chapter", row, values, curate)
 
-    def upsert_project(self, index: int, values: dict[str, Any]) -> None:
+    def upsert_project(self, index: int, values: dict[str, Any], *, curate: _Curate) -> None:
         """Create or update a project, linking it to its chapter."""
         chapter_key = values.pop("chapter", None)
         chapter = self._chapter_for(chapter_key) if chapter_key else None
         if chapter_key and chapter is None:
-            reason = f"unknown chapter “{chapter_key}”"
-            self.report.issues.append(ImportIssue(index, values.get("key"), reason, "projects"))
+            unknown = problem(N_("unknown chapter “{chapter}”"), chapter=chapter_key)
+            self.report.issues.append(issue(index, values.get("key"), "projects", unknown))
             return
         row = self.projects.get(values["key"])
         if row is None:
@@ -489,7 +629,7 @@ class _Writer:
             self.session.add(row)
             self.projects[row.key] = row
         values["chapter"] = chapter
-        self._apply("project", row, values)
+        self._apply("project", row, values, curate)
 
     def upsert_summit(self, values: dict[str, Any]) -> None:
         """Create or update a summit."""
@@ -498,7 +638,7 @@ class _Writer:
             row = Summit(key=values["key"], name=values["name"])
             self.session.add(row)
             self.summits[row.key] = row
-        self._apply("summit", row, values)
+        self._apply("summit", row, values, "stated")
 
     def _chapter_for(self, key: str) -> Chapter | None:
         key = self.renamed.get(key, key)
@@ -514,8 +654,10 @@ class _Writer:
                 return self.chapters[match]
         return None
 
-    def _apply(self, entity: str, row: Any, values: Mapping[str, Any]) -> None:
+    def _apply(self, entity: str, row: Any, values: Mapping[str, Any], curate: _Curate) -> None:
         is_new = row.id is None
+        if curate is None and not is_new:
+            values = _uncurated(row, values)
         changes: dict[str, Any] = {}
         for name, new in values.items():
             if name == "key":
@@ -524,10 +666,17 @@ class _Writer:
             if is_new or old != new:
                 changes[name] = [_jsonable(old) if not is_new else None, _jsonable(new)]
                 setattr(row, name, new)
+        if curate is not None and hasattr(row, "curated"):
+            marked = changes if curate == "changed" else values
+            curated = sorted({*(row.curated or ()), *(name for name in marked if name != "key")})
+            if curated != sorted(row.curated or ()):
+                row.curated = curated
         if is_new:
             self.report.created += 1
         elif changes:
             self.report.updated += 1
+            if isinstance(row, Chapter | Project):
+                row.version = (row.version or 1) + 1
         else:
             self.report.unchanged += 1
             return
@@ -541,6 +690,106 @@ class _Writer:
                 changes=changes,
             )
         )
+
+
+class _DryRun(Exception):
+    """Rolls a dry-run edit back."""
+
+
+class Conflict(UserError):
+    """A field the organiser changed was changed by someone else since their form opened."""
+
+
+def _existing(rows: Mapping[str, RowT], key: str | None, what: str) -> RowT | None:
+    if key is None:
+        return None
+    row = rows.get(key)
+    if row is None:
+        raise NotFound(what, key)
+    return row
+
+
+def _current_values(info: ChapterInfo | ProjectInfo) -> dict[str, Any]:
+    return _plain({name: getattr(info, name) for name in type(info).__slots__ if name != "version"})
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_comparable(v) for v in value] or None
+    if isinstance(value, Mapping):
+        return {k: _comparable(v) for k, v in value.items()} or None
+    return value if value != "" else None
+
+
+def _changes(
+    values: Mapping[str, Any],
+    shown: Mapping[str, Any] | None,
+    current: Mapping[str, Any],
+    version: int | None,
+    row_version: int | None,
+) -> dict[str, Any]:
+    """The fields typed differently from what the form showed; Conflict if one changed meanwhile."""
+    if shown is None:
+        return dict(values)
+    changes = {
+        name: value
+        for name, value in values.items()
+        if name not in shown or _comparable(shown[name]) != _comparable(value)
+    }
+    if version is None or row_version is None or version == row_version:
+        return changes
+    meanwhile = [
+        name
+        for name, value in changes.items()
+        if name in shown
+        and _comparable(current.get(name)) != _comparable(shown[name])
+        and _comparable(current.get(name)) != _comparable(value)
+    ]
+    if meanwhile:
+        now = "; ".join(f"{name}: “{truncate(_text(current.get(name)), 300)}”" for name in meanwhile)
+        raise Conflict(
+            N_(
+                "Someone changed {name} meanwhile, so nothing was saved. It now reads: {current}. "
+                "Open the form again to edit the current text."
+            ),
+            name=current.get("name") or "",
+            current=truncate(now, 1500),
+        )
+    return changes
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def _removal(entity: str, key: str, values: Mapping[str, Any], actor_id: int | None, actor_name: str) -> ChangeRecord:
+    changes = {name: [value, None] for name, value in values.items() if _comparable(value) is not None}
+    return ChangeRecord(
+        entity=entity, entity_key=key, action="remove", actor_id=actor_id, actor_name=actor_name, changes=changes
+    )
+
+
+_Curate = Literal["stated", "changed"] | None
+"""What a write marks as curated: every field it states (our YAML), the fields it changed (an organiser's
+edit), or nothing (an external source, which may not overwrite curated fields)."""
+
+
+def _uncurated(row: Chapter | Project, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values an external import may write on `row`: none of its curated fields.
+
+    An imported name that differs from a curated one is kept as an alias instead, so lookups still find it.
+    """
+    curated = set(row.curated or ())
+    allowed = {name: value for name, value in values.items() if name not in curated}
+    name = values.get("name")
+    if isinstance(row, Chapter) and "name" in curated and name and name != row.name:
+        aliases = allowed.get("aliases", row.aliases) or []
+        allowed["aliases"] = sorted({*aliases, *row.aliases, name})
+    return allowed
 
 
 def _jsonable(value: Any) -> Any:
@@ -613,6 +862,7 @@ def _chapter_info(row: Chapter) -> ChapterInfo:
         latitude=row.latitude,
         longitude=row.longitude,
         active=row.active,
+        version=row.version,
     )
 
 
@@ -628,6 +878,7 @@ def _project_info(row: Project, chapter_key: str | None) -> ProjectInfo:
         status=row.status,
         links=dict(row.links or {}),
         code_url=row.code_url,
+        version=row.version,
     )
 
 

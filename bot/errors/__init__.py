@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from bot.i18n import N_, Localeish, t
@@ -39,6 +40,16 @@ class NotFound(UserError):
         return text
 
 
+log = logging.getLogger(__name__)
+
+
 def new_incident_id() -> str:
     """A short id that links what the user sees to the logged traceback."""
     return secrets.token_hex(4)
+
+
+def log_incident(where: str, error: BaseException | None) -> str:
+    """Log an unexpected error with a new incident id (commands, views, events and jobs alike); return the id."""
+    incident = new_incident_id()
+    log.error("incident %s in %s", incident, where, exc_info=error)
+    return incident

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.errors import UserError, new_incident_id
+from bot.errors import UserError, log_incident
 from bot.i18n import Localeish, t
+from bot.text import truncate
 from bot.types import Interaction
-from bot.ui.checks import NotOrganiser
+from bot.ui.checks import Refused
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot  # noqa: F401  (the tree's client type, quoted below)
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 def explain(error: Exception, locale: Localeish) -> str | None:
     """The sentence a user sees for a known error, in their language, or None for an unexpected one."""
     original = getattr(error, "original", error)
+    if isinstance(original, app_commands.TransformerError) and original.__cause__ is not None:
+        # A transformer that failed: its own sentence (e.g. "did you mean"), or an unexpected error.
+        original = original.__cause__
+        return original.translated(locale) if isinstance(original, UserError) else None
     if isinstance(original, UserError):
         return original.translated(locale)
     if isinstance(error, app_commands.CommandOnCooldown):
@@ -35,11 +40,11 @@ def explain(error: Exception, locale: Localeish) -> str | None:
     if isinstance(error, app_commands.NoPrivateMessage):
         return t(locale, "This command works in a server only.")
     if isinstance(error, app_commands.TransformerError):
-        return t(locale, "“{value}” is not a valid value here.", value=error.value)
+        return t(locale, "“{value}” is not a valid value here.", value=truncate(str(error.value), 100))
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return t(locale, "This command has just changed: please try it again in a minute.")
-    if isinstance(error, NotOrganiser):
-        return t(locale, NotOrganiser.MESSAGE)
+    if isinstance(error, Refused):
+        return t(locale, error.message)
     if isinstance(error, app_commands.CheckFailure):
         return t(locale, "You are not allowed to use this command.")
     return None
@@ -58,8 +63,7 @@ async def report_error(interaction: Interaction, error: Exception, where: str) -
     """The one way errors reach users: a known error's sentence, or an incident id for the logs."""
     message = explain(error, interaction.locale)
     if message is None:
-        incident = new_incident_id()
-        log.error("incident %s in %s", incident, where, exc_info=error)
+        incident = log_incident(where, error)
         message = t(
             interaction.locale,
             "Something went wrong on my side (incident `{incident}`). Organisers can look it up.",

@@ -13,6 +13,11 @@ from .gateway import Gateway
 from .results import DriverError, InteractionResult, InteractionTimeout, SentMessage, iter_components
 from .state import (
     ATTACHMENT_SIZE_LIMIT,
+    CHANNEL_ANNOUNCEMENT,
+    CHANNEL_ANNOUNCEMENT_THREAD,
+    CHANNEL_FLAG_REQUIRE_TAG,
+    CHANNEL_FORUM,
+    CHANNEL_PUBLIC_THREAD,
     JSON,
     Channel,
     Guild,
@@ -83,6 +88,49 @@ class Driver:
         fields: JSON = {"name": name, "type": type, "parent_id": parent_id, "topic": topic}
         return self.world.create_channel(self.state.guilds[guild_id], fields)
 
+    def create_announcement_channel(self, guild_id: int, name: str, *, topic: str | None = None) -> Channel:
+        """Create an announcement channel (type 5), whose messages can be crossposted to followers."""
+        return self.create_channel(guild_id, name, CHANNEL_ANNOUNCEMENT, topic=topic)
+
+    def create_forum(
+        self, guild_id: int, name: str, tags: Sequence[str] = (), *, require_tag: bool = False, topic: str | None = None
+    ) -> Channel:
+        """Create a forum channel (type 15) with `tags` as its available tags (dispatches CHANNEL_CREATE)."""
+        fields: JSON = {
+            "name": name,
+            "type": CHANNEL_FORUM,
+            "topic": topic,
+            "available_tags": [{"name": tag} for tag in tags],
+            "flags": CHANNEL_FLAG_REQUIRE_TAG if require_tag else 0,
+        }
+        return self.world.create_channel(self.state.guilds[guild_id], fields)
+
+    def tag_ids(self, forum_id: int) -> dict[str, int]:
+        """A forum's available tags, name to id."""
+        return {str(tag["name"]): int(tag["id"]) for tag in self.state.channels[forum_id].available_tags}
+
+    def threads(self, channel_id: int) -> list[Channel]:
+        """The threads of a text, announcement or forum channel, oldest first."""
+        guild = self.state.guild_of(channel_id)
+        return sorted((t for t in guild.threads.values() if t.parent_id == channel_id), key=lambda t: t.id)
+
+    def start_thread(
+        self, channel_id: int, user_id: int, name: str, *, message: MessageRef | None = None, content: str = ""
+    ) -> Channel:
+        """Start a thread as a member: from a message, a forum post with `content`, or a public thread."""
+        parent = self.state.channels[channel_id]
+        guild = self.state.guilds[parent.guild_id]
+        have = perm.channel_permissions(guild, parent, user_id)
+        needed = perm.SEND_MESSAGES if parent.type == CHANNEL_FORUM else perm.CREATE_PUBLIC_THREADS
+        if user_id not in guild.members or have & needed != needed:
+            raise DriverError("the user cannot start threads here")
+        kind = CHANNEL_ANNOUNCEMENT_THREAD if parent.type == CHANNEL_ANNOUNCEMENT else CHANNEL_PUBLIC_THREAD
+        thread_id = self._stored(message).id if message is not None else self.state.next_id()
+        thread = self.world.create_thread(guild, parent, {"name": name, "type": kind}, user_id, thread_id)
+        if parent.type == CHANNEL_FORUM:
+            self.world.create_message(Message(thread_id, thread.id, guild.id, user_id, content=content))
+        return thread
+
     def set_overwrite(self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0) -> None:
         """Set a permission overwrite for a role or member (dispatches CHANNEL_UPDATE)."""
         channel = self.state.channels[channel_id]
@@ -126,7 +174,8 @@ class Driver:
         guild = self.state.guilds[channel.guild_id]
         if user_id not in guild.members:
             raise DriverError("the user is not a member of this guild")
-        if not perm.channel_permissions(guild, channel, user_id) & perm.SEND_MESSAGES:
+        send = perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else perm.SEND_MESSAGES
+        if channel.type == CHANNEL_FORUM or not perm.channel_permissions(guild, channel, user_id) & send:
             raise DriverError("the user cannot send messages here")
         message = Message(self.state.next_id(), channel_id, guild.id, user_id, content=content)
         return SentMessage(self.state, self.world.create_message(message))
@@ -163,6 +212,21 @@ class Driver:
             return SentMessage(self.state, await asyncio.wait_for(future, timeout))
         finally:
             self.state.message_listeners.remove(listener)
+
+    async def wait_for_edit(self, message: MessageRef, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
+        """The message as it is after its next edit (ephemeral ones too)."""
+        message_id = self._stored(message).id
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+        def listener(updated: Message) -> None:
+            if updated.id == message_id and not future.done():
+                future.set_result(updated)
+
+        self.state.update_listeners.append(listener)
+        try:
+            return SentMessage(self.state, await asyncio.wait_for(future, timeout))
+        finally:
+            self.state.update_listeners.remove(listener)
 
     # --- interactions -----------------------------------------------------------------
 

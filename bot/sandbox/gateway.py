@@ -46,7 +46,9 @@ def event_intent(event: str) -> int:
         return GUILD_MESSAGES
     if event.startswith("GUILD_SCHEDULED_EVENT_"):
         return GUILD_SCHEDULED_EVENTS
-    if event.startswith(("GUILD_", "CHANNEL_")) and event != "GUILD_MEMBERS_CHUNK":
+    if event == "THREAD_MEMBERS_UPDATE":
+        return GUILD_MEMBERS
+    if event.startswith(("GUILD_", "CHANNEL_", "THREAD_")) and event != "GUILD_MEMBERS_CHUNK":
         return GUILDS
     return 0
 

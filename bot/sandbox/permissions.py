@@ -34,6 +34,7 @@ USE_APPLICATION_COMMANDS = 1 << 31
 MANAGE_EVENTS = 1 << 33
 MANAGE_THREADS = 1 << 34
 CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 MODERATE_MEMBERS = 1 << 40
 CREATE_EVENTS = 1 << 44
@@ -77,6 +78,7 @@ DEFAULT_BOT = (
     | USE_APPLICATION_COMMANDS
 )
 
+PRIVATE_THREAD = 12
 _NEEDS_SEND = MENTION_EVERYONE | SEND_TTS_MESSAGES | ATTACH_FILES | EMBED_LINKS
 
 
@@ -117,7 +119,31 @@ def base_permissions(guild: Guild, user_id: int) -> int:
 
 
 def channel_permissions(guild: Guild, channel: Channel, user_id: int) -> int:
-    """Permissions in a channel: base, then @everyone, role and member overwrites."""
+    """Permissions in a channel: base, then @everyone, role and member overwrites.
+
+    A thread has its parent's permissions, where Send Messages in Threads stands for Send Messages;
+    a private thread is visible only to its members and to those who may Manage Threads.
+    """
+    thread = channel.thread
+    parent = guild.channels.get(channel.parent_id or 0) if thread is not None else None
+    if thread is None or parent is None:
+        return _implied(_overwritten(guild, channel, user_id), SEND_MESSAGES)
+    perms = _overwritten(guild, parent, user_id)
+    if channel.type == PRIVATE_THREAD and user_id not in thread.members and not perms & MANAGE_THREADS:
+        return 0
+    return _implied(perms, SEND_MESSAGES_IN_THREADS)
+
+
+def _implied(perms: int, send: int) -> int:
+    """Discord's implicit denials: no View Channel denies everything, no `send` denies what needs it."""
+    if not perms & VIEW_CHANNEL:
+        return 0
+    if not perms & send:
+        perms &= ~_NEEDS_SEND
+    return perms
+
+
+def _overwritten(guild: Guild, channel: Channel, user_id: int) -> int:
     perms = base_permissions(guild, user_id)
     if perms & ADMINISTRATOR or guild.owner_id == user_id:
         return ALL
@@ -137,8 +163,4 @@ def channel_permissions(guild: Guild, channel: Channel, user_id: int) -> int:
     own = overwrites.get(user_id)
     if own is not None and own.type == 1:
         perms = (perms & ~own.deny) | own.allow
-    if not perms & VIEW_CHANNEL:
-        return 0
-    if not perms & SEND_MESSAGES:
-        perms &= ~_NEEDS_SEND
     return perms

@@ -9,12 +9,13 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
 from .errors import ApiError, Code, invalid_form
+from .ratelimits import RateLimits
 
 API_PREFIX = "/api/v10"
 _FILE_FIELD = re.compile(r"^files?\[?(\d*)\]?$")
@@ -32,6 +33,7 @@ class Exchange:
     status: int
     response_json: Any
     injected: bool = False
+    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,10 +46,19 @@ class Fault:
     remaining: int
     delay: float | None
     retry_after: float
+    skip: int = 0  # matching requests to let through first, so a fault can hit the N-th call
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""
         return self.remaining > 0 and self.method in ("*", method) and bool(self.pattern.search(path))
+
+    def strikes(self) -> bool:
+        """Count a matching request; whether this one is failed (the skipped ones pass)."""
+        if self.skip > 0:
+            self.skip -= 1
+            return False
+        self.remaining -= 1
+        return True
 
 
 @dataclass
@@ -117,7 +128,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 class RestApi:
     """Routes, authentication, the exchange log and injected faults."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
         self.exchanges: list[Exchange] = []
         self.faults: list[Fault] = []
         self._routes: list[tuple[str, str, Handler, bool]] = []
@@ -143,14 +155,16 @@ class RestApi:
         times: int = 1,
         delay: float | None = None,
         retry_after: float = 0.05,
+        after: int = 0,
     ) -> Fault:
-        """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`.
+        """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`, after letting
+        `after` of them through (so `after=2` fails the third call).
 
         The regex is searched in the path below `/api/v10`. 429 answers carry Discord's body and
         headers (`Via`, `Retry-After`, `X-RateLimit-*`); `status=None` with `delay` only slows
         the requests down.
         """
-        fault = Fault(method.upper(), re.compile(route_regex), status, times, delay, retry_after)
+        fault = Fault(method.upper(), re.compile(route_regex), status, times, delay, retry_after, after)
         self.faults.append(fault)
         return fault
 
@@ -168,13 +182,12 @@ class RestApi:
         path = request.path[len(API_PREFIX) :] or "/"
         exchange = Exchange(request.method, path, template, dict(request.query), None, 0, None)
         self.exchanges.append(exchange)
-        headers: dict[str, str] | None = None
+        headers: dict[str, str] = {}
         try:
             body, files = await _read_body(request)
             exchange.request_json = body
             fault = next((f for f in self.faults if f.matches(request.method, path)), None)
-            if fault is not None:
-                fault.remaining -= 1
+            if fault is not None and fault.strikes():
                 exchange.injected = fault.status is not None
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
@@ -187,6 +200,11 @@ class RestApi:
                 raise ApiError(404, Code.GENERAL, "404: Not Found")
             if auth and not request.headers.get("Authorization", "").startswith("Bot "):
                 raise ApiError(401, Code.GENERAL, "401: Unauthorized")
+            if template is not None:
+                limited, headers = self.limits.check(request.method, template, dict(request.match_info), path)
+                if limited is not None:
+                    headers = limited.headers
+                    raise _Faulted(429, limited.body)
             result = await handler(Call(request, body, files))
             if isinstance(result, Reply):
                 status, payload = result.status, result.body
@@ -198,8 +216,10 @@ class RestApi:
             status, payload = error.status, error.body()
         except _Faulted as faulted:
             status, payload = faulted.status, faulted.body
+        headers["Via"] = "1.1 google"
         exchange.status = status
         exchange.response_json = payload
+        exchange.response_headers = headers
         return json_response(status, payload, headers)
 
 
@@ -212,6 +232,8 @@ class _Faulted(Exception):
 
 def _fault_response(fault: Fault, route: str) -> tuple[int, Any, dict[str, str]]:
     status = fault.status or 500
+    if status == 403:
+        return status, {"message": "Missing Permissions", "code": 50013}, {}
     if status != 429:
         return status, {"message": f"{status}: Server Error", "code": 0}, {}
     retry = fault.retry_after

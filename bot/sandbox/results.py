@@ -212,7 +212,7 @@ class InteractionResult:
         def wake(_: Message) -> None:
             changed.set()
 
-        listeners = (self._state.message_listeners, self._state.edit_listeners)
+        listeners = (self._state.message_listeners, self._state.update_listeners)
         for listening in listeners:
             listening.append(wake)
         try:

@@ -10,9 +10,24 @@ from . import permissions as perm
 from .errors import ApiError, Code, invalid_form, missing_permissions, not_found
 from .rest import Call, Reply, RestApi
 from .routes_common import RouteSet, limit_param, snowflake_or_none
-from .state import CHANNEL_CATEGORY, CHANNEL_TYPES, CHANNEL_VOICE, JSON, Guild, Member, Overwrite, iso
+from .routes_threads import check_tags, thread_fields
+from .state import (
+    ARCHIVE_DURATIONS,
+    CHANNEL_ANNOUNCEMENT,
+    CHANNEL_CATEGORY,
+    CHANNEL_FORUM,
+    CHANNEL_TYPES,
+    CHANNEL_VOICE,
+    JSON,
+    Channel,
+    Guild,
+    Member,
+    Overwrite,
+    iso,
+)
 from .validation import FormErrors, bad_length, max_length
 
+MAX_FORUM_TAGS = 20
 EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
 _EVENT_TRANSITIONS = {EVENT_SCHEDULED: {EVENT_ACTIVE, EVENT_CANCELED}, EVENT_ACTIVE: {EVENT_COMPLETED}}
 
@@ -139,12 +154,26 @@ class GuildRoutes(RouteSet):
         if creating or "name" in body:
             bad_length(errors, ("name",), body.get("name"), 1, 100)
         kind = body.get("type", 0 if creating else None)
-        if kind is not None and kind not in CHANNEL_TYPES:
-            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of {set(CHANNEL_TYPES)}.")
+        kinds = [k for k in CHANNEL_TYPES if k != CHANNEL_ANNOUNCEMENT or "NEWS" in guild.features]
+        if kind is not None and kind not in kinds:
+            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of {set(kinds)}.")
         max_length(errors, ("topic",), body.get("topic"), 1024)
         slowmode = body.get("rate_limit_per_user")
         if isinstance(slowmode, int) and not 0 <= slowmode <= 21600:
             errors.add(("rate_limit_per_user",), "NUMBER_TYPE_MAX", "int value should be less than or equal to 21600.")
+        tags = body.get("available_tags")
+        if isinstance(tags, list):
+            max_length(errors, ("available_tags",), tags, MAX_FORUM_TAGS)
+            for index, tag in enumerate(tags):
+                name = tag.get("name") if isinstance(tag, dict) else None
+                bad_length(errors, ("available_tags", index, "name"), name, 0, 20)
+        duration = body.get("default_auto_archive_duration")
+        if duration is not None and duration not in ARCHIVE_DURATIONS:
+            errors.add(
+                ("default_auto_archive_duration",),
+                "BASE_TYPE_CHOICES",
+                f"Value must be one of {set(ARCHIVE_DURATIONS)}.",
+            )
         parent_id = snowflake_or_none(body.get("parent_id"))
         if parent_id is not None:
             parent = guild.channels.get(parent_id)
@@ -183,6 +212,8 @@ class GuildRoutes(RouteSet):
         """PATCH /channels/{channel_id} (Manage Channels in the channel)."""
         guild, channel = self.channel(call)
         body = call.json()
+        if channel.thread is not None:
+            return self._edit_thread(guild, channel, body)
         self.require(guild, perm.MANAGE_CHANNELS, channel)
         errors = FormErrors()
         self._check_channel_fields(guild, body, errors, creating=False)
@@ -194,10 +225,28 @@ class GuildRoutes(RouteSet):
         self._check_overwrites(guild, body.get("permission_overwrites"))
         return self.state.channel_payload(self.world.update_channel(guild, channel, body))
 
+    def _edit_thread(self, guild: Guild, thread: Channel, body: JSON) -> JSON:
+        """PATCH a thread: its owner renames, retags or archives it; others and locking need Manage Threads."""
+        info = thread.thread
+        assert info is not None
+        errors = thread_fields(body, creating=False)
+        parent = guild.channels.get(thread.parent_id or 0)
+        tags = body.get("applied_tags")
+        moderated = False
+        if tags is not None and parent is not None and parent.type == CHANNEL_FORUM:
+            moderated = check_tags(errors, parent, [str(t) for t in tags])
+        errors.raise_if_any()
+        owner_fields = {"name", "applied_tags", "auto_archive_duration", "archived"}
+        needs_manage = info.owner_id != self.state.bot_id or not set(body) <= owner_fields or moderated
+        self.require(guild, perm.MANAGE_THREADS if needs_manage else 0, thread)
+        if info.archived and body.get("archived") is not False:
+            raise ApiError(400, Code.THREAD_ARCHIVED, "Thread is archived")
+        return self.state.channel_payload(self.world.update_thread(guild, thread, body))
+
     async def delete_channel(self, call: Call) -> JSON:
-        """DELETE /channels/{channel_id}."""
+        """DELETE /channels/{channel_id} (Manage Threads for a thread)."""
         guild, channel = self.channel(call)
-        self.require(guild, perm.MANAGE_CHANNELS, channel)
+        self.require(guild, perm.MANAGE_THREADS if channel.is_thread else perm.MANAGE_CHANNELS, channel)
         self.world.delete_channel(guild, channel)
         return self.state.channel_payload(channel)
 

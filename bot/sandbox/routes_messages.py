@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 from . import permissions as perm
 from .errors import ApiError, Code, invalid_form, not_found
 from .rest import Call, RestApi
 from .routes_common import SUPPRESS_EMBEDS, RouteSet, limit_param
-from .state import CHANNEL_ANNOUNCEMENT, CHANNEL_CATEGORY, FLAG_CROSSPOSTED, JSON, Channel, Guild, Message
+from .state import (
+    CHANNEL_ANNOUNCEMENT,
+    CHANNEL_CATEGORY,
+    CHANNEL_FORUM,
+    FLAG_CROSSPOSTED,
+    JSON,
+    Channel,
+    Guild,
+    Message,
+)
 from .validation import validate_message
 
 
@@ -32,6 +39,8 @@ class MessageRoutes(RouteSet):
 
     def _text_channel(self, call: Call) -> tuple[Guild, Channel]:
         guild, channel = self.channel(call)
+        if channel.type == CHANNEL_FORUM:
+            raise ApiError(400, Code.FORUM_MESSAGE, "Cannot send messages in a forum channel")
         if channel.type == CHANNEL_CATEGORY:
             raise ApiError(400, Code.INVALID_CHANNEL_TYPE, "Cannot execute action on this channel type")
         return guild, channel
@@ -61,8 +70,8 @@ class MessageRoutes(RouteSet):
         """POST /channels/{channel_id}/messages (JSON or multipart with files)."""
         guild, channel = self._text_channel(call)
         body = call.json()
-        needed = perm.SEND_MESSAGES | (perm.ATTACH_FILES if call.files else 0)
-        self.require(guild, needed, channel)
+        send = perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else perm.SEND_MESSAGES
+        self.require(guild, send | (perm.ATTACH_FILES if call.files else 0), channel)
         validate_message(body, creating=True, file_count=len(call.files))
         reference = body.get("message_reference")
         if isinstance(reference, dict) and reference.get("message_id"):
@@ -74,16 +83,26 @@ class MessageRoutes(RouteSet):
         key = (channel.id, self.state.bot_id, str(nonce))
         if nonce is not None and body.get("enforce_nonce"):
             seen = self.state.nonces.get(key)
-            if seen is not None and time.monotonic() - seen[1] <= self.config.nonce_window:
+            if seen is not None and self.config.seconds() - seen[1] <= self.config.nonce_window:
                 existing = self.state.messages.get(seen[0])
                 if existing is not None:
                     return self.state.message_payload(existing)
+        self._unarchive_to_send(guild, channel)
         message = Message(self.state.next_id(), channel.id, guild.id, self.state.bot_id)
         self.apply_message_body(message, body, call.files, creating=True)
         self.world.create_message(message)
         if nonce is not None:
-            self.state.nonces[key] = (message.id, time.monotonic())
+            self.state.nonces[key] = (message.id, self.config.seconds())
         return self.state.message_payload(message)
+
+    def _unarchive_to_send(self, guild: Guild, channel: Channel) -> None:
+        """A message unarchives its thread, unless the thread is locked and the bot may not Manage Threads."""
+        thread = channel.thread
+        if thread is None or not thread.archived:
+            return
+        if thread.locked and not self.bot_permissions(guild, channel) & perm.MANAGE_THREADS:
+            raise ApiError(400, Code.THREAD_ARCHIVED, "Thread is archived")
+        self.world.update_thread(guild, channel, {"archived": False})
 
     async def get_message(self, call: Call) -> JSON:
         """GET /channels/{channel_id}/messages/{message_id}."""
@@ -126,8 +145,8 @@ class MessageRoutes(RouteSet):
         message = self._message(channel, call)
         if channel.type != CHANNEL_ANNOUNCEMENT:
             raise ApiError(400, Code.INVALID_CHANNEL_TYPE, "Cannot execute action on this channel type")
-        needed = perm.SEND_MESSAGES if message.author_id == self.state.bot_id else perm.MANAGE_MESSAGES
-        self.require(guild, needed, channel)
+        others = 0 if message.author_id == self.state.bot_id else perm.MANAGE_MESSAGES
+        self.require(guild, perm.SEND_MESSAGES | others, channel)
         if message.flags & FLAG_CROSSPOSTED:
             raise ApiError(400, Code.ALREADY_CROSSPOSTED, "This message has already been crossposted.")
         message.flags |= FLAG_CROSSPOSTED

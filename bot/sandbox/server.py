@@ -12,11 +12,13 @@ from aiohttp import web
 
 from .driver import Driver
 from .gateway import Gateway
+from .ratelimits import RateLimits
 from .rest import API_PREFIX, Exchange, RestApi
 from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
 from .routes_messages import MessageRoutes
-from .state import JSON, SandboxConfig, SandboxState
+from .routes_threads import ThreadRoutes
+from .state import JSON, Clock, SandboxConfig, SandboxState
 from .world import World
 
 
@@ -32,15 +34,23 @@ class Sandbox(Driver):
         nonce_window: float = 5 * 60.0,
         heartbeat_interval: float = 41.25,
         bot_token: str = "sandbox.bot.token",
+        clock: Clock | None = None,
+        rate_limits: bool = False,
     ) -> None:
+        """`clock` (the bot's, or any with `now()`) times the nonce window and rate limits; `rate_limits` switches those on.
+
+        With a fake clock and rate limits on, the test moves the clock: discord.py waits out a 429 in real time.
+        """
         self.state = state or SandboxState()
-        self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window)
+        self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window, clock)
         self.gateway = Gateway(self.state, heartbeat_interval=heartbeat_interval)
         self.world = World(self.state, self.gateway)
-        self.api = RestApi()
+        self.rate_limits = RateLimits(self.config.seconds, enabled=rate_limits)
+        self.api = RestApi(self.rate_limits)
         self.inject = self.api.inject
         GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url)
         MessageRoutes(self.state, self.world, self.config).register(self.api)
+        ThreadRoutes(self.state, self.world, self.config).register(self.api)
         InteractionRoutes(self.state, self.world, self.config).register(self.api)
         self.bot_token = bot_token
         self.host = "127.0.0.1"

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from . import permissions as perm
@@ -22,9 +22,17 @@ CHANNEL_TEXT = 0
 CHANNEL_VOICE = 2
 CHANNEL_CATEGORY = 4
 CHANNEL_ANNOUNCEMENT = 5
-CHANNEL_TYPES = (CHANNEL_TEXT, CHANNEL_VOICE, CHANNEL_CATEGORY, CHANNEL_ANNOUNCEMENT)
+CHANNEL_ANNOUNCEMENT_THREAD = 10
+CHANNEL_PUBLIC_THREAD = 11
+CHANNEL_PRIVATE_THREAD = 12
+CHANNEL_FORUM = 15
+CHANNEL_TYPES = (CHANNEL_TEXT, CHANNEL_VOICE, CHANNEL_CATEGORY, CHANNEL_ANNOUNCEMENT, CHANNEL_FORUM)
+THREAD_TYPES = (CHANNEL_ANNOUNCEMENT_THREAD, CHANNEL_PUBLIC_THREAD, CHANNEL_PRIVATE_THREAD)
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+CHANNEL_FLAG_REQUIRE_TAG = 1 << 4
 
 FLAG_CROSSPOSTED = 1 << 0
+FLAG_HAS_THREAD = 1 << 5
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
 FLAG_COMPONENTS_V2 = 1 << 15
@@ -104,8 +112,25 @@ class Overwrite:
 
 
 @dataclass
+class ThreadInfo:
+    """What makes a channel a thread: its owner, members and metadata."""
+
+    owner_id: int
+    members: set[int] = field(default_factory=set)
+    archived: bool = False
+    locked: bool = False
+    invitable: bool = True
+    auto_archive_duration: int = 1440
+    created: str = field(default_factory=now_iso)
+    archive_timestamp: str = field(default_factory=now_iso)
+    applied_tags: list[int] = field(default_factory=list)
+    message_count: int = 0
+    total_message_sent: int = 0
+
+
+@dataclass
 class Channel:
-    """A guild channel."""
+    """A guild channel, or a thread when `thread` is set."""
 
     id: int
     guild_id: int
@@ -118,6 +143,15 @@ class Channel:
     rate_limit_per_user: int = 0
     overwrites: dict[int, Overwrite] = field(default_factory=dict)
     last_message_id: int | None = None
+    flags: int = 0
+    default_auto_archive_duration: int = 1440
+    available_tags: list[JSON] = field(default_factory=list)
+    thread: ThreadInfo | None = None
+
+    @property
+    def is_thread(self) -> bool:
+        """Whether this channel is a thread."""
+        return self.thread is not None
 
 
 @dataclass
@@ -191,6 +225,7 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     scheduled_events: dict[int, JSON] = field(default_factory=dict)
+    threads: dict[int, Channel] = field(default_factory=dict)
     system_channel_id: int | None = None
     features: list[str] = field(default_factory=lambda: ["COMMUNITY", "NEWS"])
 
@@ -242,7 +277,7 @@ class SandboxState:
         self.guild_commands: dict[int, list[JSON]] = {}
         self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self.message_listeners: list[Callable[[Message], None]] = []
-        self.edit_listeners: list[Callable[[Message], None]] = []
+        self.update_listeners: list[Callable[[Message], None]] = []
         bot = User(self.next_id(), bot_name, None, bot=True)
         self.users[bot.id] = bot
         self.bot_id = bot.id
@@ -298,8 +333,12 @@ class SandboxState:
         """Store a message and notify listeners."""
         self.messages[message.id] = message
         self.channel_messages.setdefault(message.channel_id, []).append(message.id)
-        if not message.ephemeral and message.channel_id in self.channels:
-            self.channels[message.channel_id].last_message_id = message.id
+        channel = self.channels.get(message.channel_id)
+        if not message.ephemeral and channel is not None:
+            channel.last_message_id = message.id
+            if channel.thread is not None and message.id != channel.id:
+                channel.thread.message_count += 1
+                channel.thread.total_message_sent += 1
         for attachment in message.attachments:
             self.attachments[attachment.id] = attachment
         for listener in list(self.message_listeners):
@@ -352,7 +391,9 @@ class SandboxState:
         return payload
 
     def channel_payload(self, channel: Channel) -> JSON:
-        """A guild channel object."""
+        """A guild channel object (or a thread object)."""
+        if channel.thread is not None:
+            return self.thread_payload(channel)
         payload: JSON = {
             "id": str(channel.id),
             "type": channel.type,
@@ -361,7 +402,7 @@ class SandboxState:
             "position": channel.position,
             "parent_id": str(channel.parent_id) if channel.parent_id else None,
             "nsfw": channel.nsfw,
-            "flags": 0,
+            "flags": channel.flags,
             "permission_overwrites": [
                 {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
                 for o in channel.overwrites.values()
@@ -372,11 +413,60 @@ class SandboxState:
                 topic=channel.topic,
                 rate_limit_per_user=channel.rate_limit_per_user,
                 last_message_id=str(channel.last_message_id) if channel.last_message_id else None,
-                default_auto_archive_duration=1440,
+                default_auto_archive_duration=channel.default_auto_archive_duration,
+            )
+        elif channel.type == CHANNEL_FORUM:
+            payload.update(
+                topic=channel.topic,
+                rate_limit_per_user=channel.rate_limit_per_user,
+                last_message_id=str(channel.last_message_id) if channel.last_message_id else None,
+                default_auto_archive_duration=channel.default_auto_archive_duration,
+                default_thread_rate_limit_per_user=0,
+                available_tags=[dict(tag) for tag in channel.available_tags],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
             )
         elif channel.type == CHANNEL_VOICE:
             payload.update(bitrate=64000, user_limit=0, rtc_region=None, rate_limit_per_user=0)
         return payload
+
+    def thread_payload(self, channel: Channel) -> JSON:
+        """A thread channel object."""
+        thread = channel.thread
+        assert thread is not None
+        payload: JSON = {
+            "id": str(channel.id),
+            "type": channel.type,
+            "guild_id": str(channel.guild_id),
+            "parent_id": str(channel.parent_id),
+            "owner_id": str(thread.owner_id),
+            "name": channel.name,
+            "last_message_id": str(channel.last_message_id) if channel.last_message_id else None,
+            "rate_limit_per_user": channel.rate_limit_per_user,
+            "flags": channel.flags,
+            "message_count": thread.message_count,
+            "member_count": min(len(thread.members), 50),
+            "total_message_sent": thread.total_message_sent,
+            "thread_metadata": {
+                "archived": thread.archived,
+                "archive_timestamp": thread.archive_timestamp,
+                "auto_archive_duration": thread.auto_archive_duration,
+                "locked": thread.locked,
+                "create_timestamp": thread.created,
+            },
+        }
+        if channel.type == CHANNEL_PRIVATE_THREAD:
+            payload["thread_metadata"]["invitable"] = thread.invitable
+        if self.channels.get(channel.parent_id or 0, channel).type == CHANNEL_FORUM:
+            payload["applied_tags"] = [str(t) for t in thread.applied_tags]
+        return payload
+
+    def thread_member_payload(self, channel: Channel, user_id: int) -> JSON:
+        """A thread member object (for the bot's own membership in thread responses)."""
+        thread = channel.thread
+        assert thread is not None
+        return {"id": str(channel.id), "user_id": str(user_id), "join_timestamp": thread.created, "flags": 0}
 
     def member_payload(self, guild: Guild, member: Member, *, with_user: bool = True) -> JSON:
         """A guild member object."""
@@ -450,7 +540,13 @@ class SandboxState:
                 member_count=len(guild.members),
                 members=[self.member_payload(guild, m) for m in shown],
                 channels=[self.channel_payload(c) for c in guild.channels.values()],
-                threads=[],
+                threads=[
+                    self.thread_payload(t)
+                    for t in guild.threads.values()
+                    if t.thread is not None
+                    and not t.thread.archived
+                    and perm.channel_permissions(guild, t, self.bot_id) & perm.VIEW_CHANNEL
+                ],
                 presences=[],
                 voice_states=[],
                 stage_instances=[],
@@ -509,6 +605,9 @@ class SandboxState:
             payload["application_id"] = str(message.application_id)
         if message.message_reference is not None:
             payload["message_reference"] = message.message_reference
+        started = self.channels.get(message.id)
+        if started is not None and started.thread is not None and started.parent_id == message.channel_id:
+            payload["thread"] = self.thread_payload(started)
         record = self.interactions.get(message.interaction_id) if message.interaction_id else None
         if record is not None:
             payload["interaction_metadata"] = self._interaction_metadata(record)
@@ -612,10 +711,27 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+class Clock(Protocol):
+    """The shape of the bot's clock (`bot.clock`), which the sandbox may share without importing it."""
+
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
 @dataclass
 class SandboxConfig:
-    """Timing rules: interaction deadline, interaction token lifetime, nonce window (seconds)."""
+    """Timing rules: interaction deadline, interaction token lifetime, nonce window (seconds), and the clock.
+
+    The clock times the nonce window and the rate limits, so tests move it instead of sleeping;
+    without one the sandbox reads the real time.
+    """
 
     interaction_deadline: float = 3.0
     token_lifetime: float = 15 * 60.0
     nonce_window: float = 5 * 60.0
+    clock: Clock | None = None
+
+    def seconds(self) -> float:
+        """The clock's time in Unix seconds."""
+        return self.clock.now().timestamp() if self.clock is not None else time.time()

@@ -11,7 +11,9 @@ from .gateway import Gateway
 from .state import (
     CHANNEL_ANNOUNCEMENT,
     CHANNEL_CATEGORY,
+    CHANNEL_FORUM,
     CHANNEL_TEXT,
+    FLAG_HAS_THREAD,
     JSON,
     Attachment,
     Channel,
@@ -21,7 +23,9 @@ from .state import (
     Overwrite,
     Role,
     SandboxState,
+    ThreadInfo,
     User,
+    now_iso,
 )
 
 
@@ -184,7 +188,11 @@ class World:
             topic=fields.get("topic"),
             nsfw=bool(fields.get("nsfw", False)),
             rate_limit_per_user=int(fields.get("rate_limit_per_user") or 0),
+            flags=int(fields.get("flags") or 0),
+            default_auto_archive_duration=int(fields.get("default_auto_archive_duration") or 1440),
         )
+        if channel_type == CHANNEL_FORUM:
+            channel.available_tags = self._tags(channel, fields.get("available_tags") or [])
         if fields.get("permission_overwrites") is not None:
             channel.overwrites = parse_overwrites(fields["permission_overwrites"])
         elif parent_id is not None and parent_id in guild.channels:
@@ -216,15 +224,101 @@ class World:
             channel.rate_limit_per_user = int(fields["rate_limit_per_user"])
         if fields.get("permission_overwrites") is not None:
             channel.overwrites = parse_overwrites(fields["permission_overwrites"])
+        if fields.get("flags") is not None:
+            channel.flags = int(fields["flags"])
+        if fields.get("default_auto_archive_duration") is not None:
+            channel.default_auto_archive_duration = int(fields["default_auto_archive_duration"])
+        if channel.type == CHANNEL_FORUM and fields.get("available_tags") is not None:
+            channel.available_tags = self._tags(channel, fields["available_tags"])
         self.channel_updated(channel)
         return channel
+
+    def _tags(self, channel: Channel, raw: list[JSON]) -> list[JSON]:
+        """Forum tags as Discord stores them: known ids kept, new tags given ids."""
+        known = {str(tag["id"]) for tag in channel.available_tags}
+        tags = []
+        for item in raw:
+            given = str(item.get("id") or "")
+            tags.append(
+                {
+                    "id": given if given in known else str(self.state.next_id()),
+                    "name": str(item["name"]),
+                    "moderated": bool(item.get("moderated") or False),
+                    "emoji_id": str(item["emoji_id"]) if item.get("emoji_id") else None,
+                    "emoji_name": item.get("emoji_name"),
+                }
+            )
+        return tags
 
     def channel_updated(self, channel: Channel) -> None:
         """Dispatch CHANNEL_UPDATE."""
         self._dispatch("CHANNEL_UPDATE", self.state.channel_payload(channel), channel.guild_id)
 
+    def create_thread(self, guild: Guild, parent: Channel, fields: JSON, owner_id: int, thread_id: int) -> Channel:
+        """Create a thread of `parent` owned (and joined) by `owner_id`; dispatch THREAD_CREATE."""
+        thread = Channel(
+            thread_id,
+            guild.id,
+            str(fields["name"]),
+            int(fields["type"]),
+            parent_id=parent.id,
+            rate_limit_per_user=int(fields.get("rate_limit_per_user") or 0),
+            thread=ThreadInfo(
+                owner_id,
+                {owner_id},
+                invitable=bool(fields.get("invitable", True)),
+                auto_archive_duration=int(fields.get("auto_archive_duration") or parent.default_auto_archive_duration),
+                applied_tags=[int(t) for t in fields.get("applied_tags") or []],
+            ),
+        )
+        guild.threads[thread.id] = thread
+        self.state.channels[thread.id] = thread
+        if parent.type == CHANNEL_FORUM:
+            parent.last_message_id = thread.id
+        payload = self.state.thread_payload(thread)
+        payload["newly_created"] = True
+        self._dispatch("THREAD_CREATE", payload, guild.id)
+        source = self.state.messages.get(thread.id)
+        if source is not None and source.channel_id == parent.id:
+            source.flags |= FLAG_HAS_THREAD
+            self.message_updated(source)
+        return thread
+
+    def update_thread(self, guild: Guild, thread: Channel, fields: JSON) -> Channel:
+        """Edit a thread (name, tags, archiving, slowmode) and dispatch THREAD_UPDATE."""
+        info = thread.thread
+        assert info is not None
+        if fields.get("name") is not None:
+            thread.name = str(fields["name"])
+        if fields.get("applied_tags") is not None:
+            info.applied_tags = [int(t) for t in fields["applied_tags"]]
+        if fields.get("auto_archive_duration") is not None:
+            info.auto_archive_duration = int(fields["auto_archive_duration"])
+        if fields.get("rate_limit_per_user") is not None:
+            thread.rate_limit_per_user = int(fields["rate_limit_per_user"])
+        if fields.get("locked") is not None:
+            info.locked = bool(fields["locked"])
+        if fields.get("archived") is not None and bool(fields["archived"]) != info.archived:
+            info.archived = bool(fields["archived"])
+            info.archive_timestamp = now_iso()
+        self._dispatch("THREAD_UPDATE", self.state.thread_payload(thread), guild.id)
+        return thread
+
     def delete_channel(self, guild: Guild, channel: Channel) -> None:
-        """Delete a channel; children of a deleted category lose their parent."""
+        """Delete a channel with its threads; children of a deleted category lose their parent."""
+        if channel.thread is not None:
+            del guild.threads[channel.id]
+            del self.state.channels[channel.id]
+            payload = {
+                "id": str(channel.id),
+                "guild_id": str(guild.id),
+                "parent_id": str(channel.parent_id),
+                "type": channel.type,
+            }
+            self._dispatch("THREAD_DELETE", payload, guild.id)
+            return
+        for thread in [t for t in guild.threads.values() if t.parent_id == channel.id]:
+            self.delete_channel(guild, thread)
         del guild.channels[channel.id]
         del self.state.channels[channel.id]
         if guild.system_channel_id == channel.id:
@@ -239,16 +333,19 @@ class World:
     # --- messages ----------------------------------------------------------
 
     def create_message(self, message: Message) -> Message:
-        """Store a message; non-ephemeral ones are dispatched as MESSAGE_CREATE."""
+        """Store a message (its author joins the thread it is in); non-ephemeral ones are dispatched as MESSAGE_CREATE."""
         self.state.add_message(message)
+        channel = self.state.channels.get(message.channel_id)
+        if channel is not None and channel.thread is not None and not message.ephemeral:
+            channel.thread.members.add(message.author_id)
         if not message.ephemeral:
             payload = self.state.message_payload(message, gateway=True)
             self._dispatch("MESSAGE_CREATE", payload, message.guild_id)
         return message
 
     def message_updated(self, message: Message) -> None:
-        """Tell edit listeners; dispatch MESSAGE_UPDATE (not for ephemeral messages)."""
-        for listener in list(self.state.edit_listeners):
+        """Tell listeners, and dispatch MESSAGE_UPDATE (not for ephemeral messages)."""
+        for listener in list(self.state.update_listeners):
             listener(message)
         if not message.ephemeral:
             payload = self.state.message_payload(message, gateway=True)
@@ -260,6 +357,9 @@ class World:
         ids = self.state.channel_messages.get(message.channel_id, [])
         if message.id in ids:
             ids.remove(message.id)
+        thread = self.state.channels[message.channel_id].thread if message.channel_id in self.state.channels else None
+        if thread is not None and message.id != message.channel_id and not message.ephemeral:
+            thread.message_count -= 1
         if not message.ephemeral:
             payload: JSON = {"id": str(message.id), "channel_id": str(message.channel_id)}
             if message.guild_id is not None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
-from bot.directory.formats import ImportIssue
+from bot.directory.records import ImportIssue
 from bot.directory.service import TIERS, ChangeInfo, ChapterInfo, DirectoryService, Overview, ProjectInfo
 from bot.i18n import N_, Localeish, locale_tag, number, t
 from bot.lazy import LazyMap
@@ -225,14 +225,21 @@ def projects_listing(directory: DirectoryService, args: Mapping[str, str], local
 
 
 def issue_line(issue: ImportIssue, locale: Localeish) -> str:
-    """One skipped record of an import, for the organiser."""
+    """One record of an import with problems (skipped, or imported without its bad fields), for the organiser."""
+    reason = issue.reason(locale)
     if issue.index < 0:
-        return f"• {issue}"
-    if issue.key:
+        return t(locale, "• the file: {reason}", reason=reason)
+    if not issue.skipped:
         return t(
-            locale, "• record {number} ({key}): {reason}", number=issue.index + 1, key=issue.key, reason=issue.reason
+            locale,
+            "• record {number} ({key}) was imported without these fields: {reason}",
+            number=issue.index + 1,
+            key=issue.key,
+            reason=reason,
         )
-    return t(locale, "• record {number}: {reason}", number=issue.index + 1, reason=issue.reason)
+    if issue.key:
+        return t(locale, "• record {number} ({key}): {reason}", number=issue.index + 1, key=issue.key, reason=reason)
+    return t(locale, "• record {number}: {reason}", number=issue.index + 1, reason=reason)
 
 
 def network_chart(overview: Overview, locale: Localeish) -> bytes:

@@ -1,4 +1,4 @@
-"""Modal forms of text inputs, labelled in the member's language."""
+"""Modal forms of text inputs for one organiser, labelled in their language."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 
 import discord
 
-from bot.errors.reporting import report_error
-from bot.i18n import Localeish, t
-from bot.text import truncate
+from bot.i18n import t
 from bot.types import Interaction
+from bot.ui.base import Authorise, BaseModal
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,17 +27,25 @@ class FormField:
 Save = Callable[[Interaction, dict[str, str]], Awaitable[None]]
 
 
-class Form(discord.ui.Modal):
-    """A modal of text inputs whose values go to `save`; errors reach the bot's one reporter."""
+class Form(BaseModal):
+    """A modal of text inputs whose values go to `save`, accepted only as `BaseModal` allows."""
 
-    def __init__(self, title: str, fields: list[tuple[FormField, str | None]], locale: Localeish, save: Save) -> None:
-        super().__init__(title=truncate(title, 45), custom_id="form")
+    def __init__(
+        self,
+        opened: Interaction,
+        title: str,
+        fields: list[tuple[FormField, str | None]],
+        save: Save,
+        *,
+        authorise: Authorise | None = None,
+    ) -> None:
+        super().__init__(opened, title, authorise=authorise)
         self._save = save
         self._inputs: dict[str, discord.ui.TextInput[Any]] = {}
         for field, default in fields:
             item: discord.ui.TextInput[Any] = discord.ui.TextInput(
                 custom_id=field.custom_id,
-                label=t(locale, field.label),
+                label=t(opened.locale, field.label),
                 style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
                 required=field.required,
                 max_length=field.max_length,
@@ -50,9 +57,3 @@ class Form(discord.ui.Modal):
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Hand the typed values over."""
         await self._save(interaction, {name: item.value for name, item in self._inputs.items()})
-
-    async def on_error(  # type: ignore[override]
-        self, interaction: Interaction, error: Exception, /
-    ) -> None:
-        """Route to the bot's one error reporter."""
-        await report_error(interaction, error, f"form {self.title}")

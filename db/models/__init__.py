@@ -2,7 +2,8 @@
 
 from db.models.base import Base, Timestamped, UTCDateTime, utcnow
 from db.models.directory import ChangeRecord, Chapter, Project, Summit
-from db.models.guilds import GuildSettings
+from db.models.guilds import GuildResource, GuildSettings
+from db.models.proposals import Proposal
 from db.models.state import BotState
 
 __all__ = [
@@ -10,8 +11,10 @@ __all__ = [
     "BotState",
     "ChangeRecord",
     "Chapter",
+    "GuildResource",
     "GuildSettings",
     "Project",
+    "Proposal",
     "Summit",
     "Timestamped",
     "UTCDateTime",

@@ -1,11 +1,13 @@
-"""Per-guild configuration."""
+"""Per-guild configuration, and the Discord objects the bot created in each guild."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, Timestamped
+from db.models.base import Base, Timestamped, UTCDateTime, utcnow
 
 
 class GuildSettings(Timestamped, Base):
@@ -16,3 +18,18 @@ class GuildSettings(Timestamped, Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     organiser_role_id: Mapped[int | None] = mapped_column(BigInteger)
     locale: Mapped[str | None] = mapped_column(String(10))
+
+
+class GuildResource(Base):
+    """A Discord object the bot created in a guild (a partner's role, category, channels), found again by id."""
+
+    __tablename__ = "guild_resources"
+    __table_args__ = (UniqueConstraint("guild_id", "owner", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    owner: Mapped[str] = mapped_column(String(150))  # what it belongs to, e.g. "partner:g0v"
+    name: Mapped[str] = mapped_column(String(100))  # its place in the plan, e.g. "role", "channel:general"
+    kind: Mapped[str] = mapped_column(String(20))  # role | category | channel
+    discord_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

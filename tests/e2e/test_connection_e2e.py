@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.config import load_settings
 from bot.offline import SandboxSession, start_session
 from bot.sandbox import Sandbox
+from tests.openapi_validator import exchange_violations, format_report
 
 
 async def test_bot_resumes_after_the_gateway_drops(session: SandboxSession) -> None:
@@ -73,3 +74,21 @@ async def test_commands_go_to_the_development_guild_when_set(database_url: str, 
         assert "g0v" in result.message.embeds[0]["title"]
     finally:
         await session.stop()
+
+
+async def test_the_bot_starts_and_answers_with_discord_rate_limits_on(database_url: str, tmp_path: Path) -> None:
+    settings = load_settings(_env_file=None, database_url=database_url, data_dir=tmp_path)
+    session = await start_session(settings, sandbox=Sandbox(rate_limits=True))
+    try:
+        session.sandbox.rate_limits.global_limit = 3
+        for name in ("g0v", "Taiwan", "Romania", "g0v"):
+            result = await session.sandbox.slash(
+                session.guild_id, session.channel_id, session.member_id, "chapter", {"name": name}
+            )
+            assert result.message.embeds
+    finally:
+        await session.stop()
+    callbacks = [e for e in session.sandbox.exchanges if e.path.endswith("/callback")]
+    assert len(callbacks) >= 4 and all(e.status < 300 for e in callbacks)
+    violations = exchange_violations(session.sandbox.exchanges)
+    assert not violations, format_report(violations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 
@@ -144,8 +145,9 @@ async def test_organiser_imports_an_uploaded_file_and_exports(session: SandboxSe
     text = result.message.content
     assert text.startswith(f"Imported **{brigade.name}**")
     assert "created" in text
-    governing = await slash(session, "chapters", tier="governing")
-    assert "Page 1/2" in governing.message.embeds[0]["footer"]["text"]
+    governing = (await slash(session, "chapters", tier="governing")).message.embeds[0]["description"]
+    assert "Code for Canada" in governing  # new from the file, tagged Code for All
+    assert "Code for Africa" not in governing  # the seed says it is a member, and the seed wins
     exported = await slash(session, "directory export", user=session.organiser_id)
     attachment = exported.message.attachments[0]
     assert attachment.filename == "directory.yaml"
@@ -209,3 +211,94 @@ async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatc
         if e.method == "PATCH" and e.path.endswith("/messages/@original") and isinstance(e.request_json, dict)
     ]
     assert any(text.startswith(f"Importing {projects.name}: 500 of ") for text in edits), edits
+
+
+BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+chapters: [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+async def _upload_answer(session: SandboxSession, filename: str, data: bytes) -> str:
+    result = await slash(session, "directory import", user=session.organiser_id, file=(filename, data), wait=60)
+    return result.messages[-1].content
+
+
+async def test_an_alias_bomb_upload_is_refused_while_members_are_answered(session: SandboxSession) -> None:
+    upload = asyncio.create_task(_upload_answer(session, "bomb.yaml", BOMB))
+    answered = 0
+    while not upload.done() or answered < 20:
+        result = await slash(session, "chapter", name="g0v")
+        assert "g0v" in result.message.embeds[0]["title"]
+        answered += 1
+    text = await upload
+    assert text == "Bomb.yaml, line 1: YAML anchors and aliases (& and *) are not allowed in a directory file."
+
+
+async def test_a_slow_upload_leaves_members_answered(session: SandboxSession) -> None:
+    # A legal but slow file: PyYAML reads a long flow sequence in quadratic time, several seconds here.
+    slow = ("chapters:\n  - key: slow\n    name: Slow\n    facts: [" + ",".join(["x"] * 12_000) + "]\n").encode()
+    upload = asyncio.create_task(_upload_answer(session, "slow.yaml", slow))
+    answered = 0
+    while not upload.done():
+        result = await slash(session, "chapter", name="Code for Romania")
+        assert result.message.embeds
+        answered += 1
+    assert answered >= 3
+    assert "facts has too many items (limit: 100)" in await upload
+
+
+async def test_an_upload_with_one_bad_record_imports_the_rest(session: SandboxSession) -> None:
+    text = (
+        "chapters:\n"
+        "  - {key: upload-good, name: Upload Good Chapter, country: RO}\n"
+        f"  - {{key: upload-long, name: {'n' * 1500}, country: ZZ}}\n"
+        "  - {key: upload-other, name: Upload Other Chapter}\n"
+    )
+    answer = await _upload_answer(session, "mixed.yaml", text.encode())
+    assert answer.startswith("Imported **mixed.yaml**: 2 created, ")
+    assert "1 skipped" in answer
+    assert (
+        "• record 2 (upload-long): name is too long (limit: 200, given: 1500); "
+        "country 'ZZ' is not a two-letter ISO 3166 country code such as RO"
+    ) in answer
+    for name in ("Upload Good Chapter", "Upload Other Chapter"):
+        shown = await slash(session, "chapter", name=name)
+        assert shown.message.embeds[0]["title"] == name
+    projects = await slash(session, "project", name="GoToVote")
+    assert projects.message.embeds
+
+
+async def test_a_chapter_with_a_long_name_gets_a_key_autocomplete_can_offer(session: SandboxSession) -> None:
+    name = "Code for " + " ".join(["Somewhere"] * 18)  # 188 characters: a slug longer than 100
+    form = await slash(session, "directory add-chapter", user=session.organiser_id, tier="member", region="Europe")
+    saved = await session.sandbox.submit_modal(form, {"name": name}, session.organiser_id)
+    assert saved.message.content == "Saved."
+    choices = await session.sandbox.autocomplete(
+        session.guild_id,
+        session.channel_id,
+        session.member_id,
+        "chapter",
+        {"name": "Code for Somewhere"},
+        focused="name",
+    )
+    assert choices and all(len(c["value"]) <= 100 and len(c["name"]) <= 100 for c in choices)
+    shown = await slash(session, "chapter", name=choices[0]["value"])
+    assert shown.message.embeds[0]["title"] == name
+
+
+async def test_the_chapter_form_refuses_a_country_that_is_not_iso_3166(session: SandboxSession) -> None:
+    form = await slash(
+        session, "directory add-chapter", user=session.organiser_id, tier="member", region="Europe", country="ZZ"
+    )
+    refused = await session.sandbox.submit_modal(form, {"name": "Code for Nowhere"}, session.organiser_id)
+    assert refused.message.ephemeral
+    assert refused.message.content == "Country 'ZZ' is not a two-letter ISO 3166 country code such as RO."
+    missing = await slash(session, "chapter", name="Code for Nowhere")
+    assert missing.message.ephemeral

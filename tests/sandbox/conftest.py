@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import discord
+import pytest
 import pytest_asyncio
 
 from bot.sandbox import Sandbox, point_discord_at
@@ -18,9 +19,10 @@ from tests.sandbox.support import Harness, build_bot
 
 
 @pytest_asyncio.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    """A started sandbox that discord.py points at."""
-    server = Sandbox()
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    """A started sandbox that discord.py points at; `@pytest.mark.sandbox(...)` passes it options."""
+    marker = request.node.get_closest_marker("sandbox")
+    server = Sandbox(**(marker.kwargs if marker else {}))
     await server.start()
     restore = point_discord_at(server)
     try:

@@ -135,15 +135,6 @@ async def test_embed_and_component_limits(sandbox: Sandbox) -> None:
     assert (status, body["code"]) == (400, 50006)
 
 
-async def test_enforce_nonce_returns_the_existing_message(harness: Harness) -> None:
-    channel = text_channel(harness)
-    first = await channel.send("Summit tomorrow!", nonce=4242)
-    again = await channel.send("Summit tomorrow!", nonce=4242)
-    other = await channel.send("Summit tomorrow!", nonce=4243)
-    assert first.id == again.id != other.id
-    assert [m.content for m in harness.sandbox.messages(harness.channel_id)].count("Summit tomorrow!") == 2
-
-
 async def test_injected_429_is_retried(harness: Harness) -> None:
     sb = harness.sandbox
     sb.inject("POST", r"^/channels/\d+/messages$", 429, retry_after=0.05)

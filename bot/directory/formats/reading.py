@@ -1,0 +1,135 @@
+"""Untrusted bytes to plain data at a bounded cost.
+
+The size is capped before parsing; YAML anchors and aliases are refused (an alias bomb of a few hundred bytes
+would otherwise expand to gigabytes) and nesting is capped; a mapping remembers a field given twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from bot.directory.records import DirectoryDataError
+from bot.directory.validators import Fields, problem, shown
+from bot.i18n import N_
+
+MAX_BYTES = 5 * 1024 * 1024
+"""The largest directory file read."""
+MAX_DEPTH = 32
+"""The deepest nesting of lists and mappings in a directory file."""
+
+
+def _error(message: str, /, **params: object) -> DirectoryDataError:
+    return DirectoryDataError(problem(message, **params))
+
+
+def check_size(data: bytes | str, name: str) -> None:
+    """Refuse a file over `MAX_BYTES` before reading it."""
+    if len(data) > MAX_BYTES:
+        raise _error(
+            N_("{name} is too large to import (limit: {limit} MiB)."), name=name, limit=MAX_BYTES // 1024 // 1024
+        )
+
+
+class _Refused(yaml.YAMLError):
+    """The YAML uses what a directory file may not; the message id (with {name} and {line}) says what."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases, with a depth cap, remembering repeated fields."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        """Compose a node, refusing aliases, anchors and deep nesting."""
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(
+                N_("{name}, line {line}: YAML anchors and aliases (& and *) are not allowed in a directory file."),
+                line,
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(N_("{name}, line {line}: the file is nested too deeply."), line)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _construct_mapping(loader: _Loader, node: MappingNode) -> Iterator[Fields]:
+    data = Fields()
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise _Refused(
+                N_("{name}, line {line}: a field name must be text."), key_node.start_mark.line + 1
+            ) from None
+        data.add(key, loader.construct_object(value_node, deep=True))
+
+
+def _scalar_or_text(construct: Callable[[Any, ScalarNode], Any]) -> Callable[[_Loader, ScalarNode], Any]:
+    """A scalar constructor that keeps the text when the value cannot be built (a year 0, a 5,000-digit int)."""
+
+    def read(loader: _Loader, node: ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)
+
+    return read
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+for _tag in ("timestamp", "int", "float"):
+    _name = f"tag:yaml.org,2002:{_tag}"
+    _Loader.add_constructor(_name, _scalar_or_text(yaml.SafeLoader.yaml_constructors[_name]))
+
+
+def load_yaml(text: str, name: str) -> Any:
+    """The data of a YAML document; raises `DirectoryDataError` when it is not YAML or uses what is refused."""
+    check_size(text, name)
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except _Refused as refused:
+        raise _error(refused.message, name=name, line=refused.line) from None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
+        mark = getattr(error, "problem_mark", None)
+        detail = getattr(error, "problem", None) or str(error)
+        raise _error(
+            N_("{name} is not valid YAML (line {line}): {detail}"),
+            name=name,
+            line=mark.line + 1 if mark else 1,
+            detail=shown(" ".join(str(detail).split())),
+        ) from None
+
+
+def load_json(text: str, name: str) -> Any:
+    """The data of a JSON document, objects as `Fields`; raises `DirectoryDataError` when it is not JSON."""
+    check_size(text, name)
+    try:
+        return json.loads(text, object_pairs_hook=Fields)
+    except json.JSONDecodeError as error:
+        raise _error(
+            N_("{name} is not valid JSON (line {line}): {detail}"),
+            name=name,
+            line=error.lineno,
+            detail=shown(error.msg),
+        ) from None
+    except (ValueError, RecursionError):
+        raise _error(N_("{name} is not valid JSON, or is nested too deeply."), name=name) from None

@@ -1,0 +1,111 @@
+"""Untrusted files at a bounded cost: no aliases, capped depth and size, repeated fields reported, parsing in a
+limited child process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.directory.formats import load_file, parse_bytes, parse_yaml
+from bot.directory.formats.isolated import parse_isolated
+from bot.directory.formats.reading import MAX_BYTES, MAX_DEPTH
+from bot.directory.records import DirectoryDataError
+
+SEED = Path(__file__).resolve().parents[2] / "data" / "directory.yaml"
+
+# The classic "billion laughs": 9**9 strings from 350 bytes.
+BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+chapters: [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def _refusal(data: bytes, name: str = "x.yaml") -> str:
+    with pytest.raises(DirectoryDataError) as refused:
+        parse_bytes(data, name)
+    return refused.value.translated(None)
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    assert len(BOMB) < 500
+    assert _refusal(BOMB, "bomb.yaml") == (
+        "Bomb.yaml, line 1: YAML anchors and aliases (& and *) are not allowed in a directory file."
+    )
+
+
+def test_anchors_alone_and_merge_keys_are_refused() -> None:
+    assert "anchors" in _refusal(b"chapters:\n  - &x {key: a, name: A}\n")
+    assert "anchors" in _refusal(b"base: &b {tier: member}\nchapters:\n  - {<<: *b, key: a, name: A}\n")
+
+
+def test_deep_nesting_is_refused() -> None:
+    deep = b"chapters: " + b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1)
+    assert "nested too deeply" in _refusal(deep)
+    assert "nested too deeply" in _refusal(b"[" * 100_000 + b"]" * 100_000, "x.json")
+
+
+def test_a_file_over_the_size_cap_is_refused_before_parsing() -> None:
+    assert "too large" in _refusal(b"#" * (MAX_BYTES + 1))
+
+
+def test_a_field_given_twice_is_reported_in_yaml_and_json() -> None:
+    batch = parse_yaml("chapters:\n  - {key: a, name: A, name: B}\n  - {key: c, name: C}\n")
+    assert [c.key for c in batch.chapters] == ["c"]
+    assert [i.reason() for i in batch.issues] == ["field 'name' is given more than once"]
+    organizations = b'[{"name": "Code for X", "website": "https://x.org", "website": "https://y.org", "tags": []}]'
+    parsed = parse_bytes(organizations, "organizations.json")
+    assert [c.website for c in parsed.chapters] == ["https://y.org"]
+    assert [(i.reason(), i.skipped) for i in parsed.issues] == [("field 'website' is given more than once", False)]
+
+
+def test_values_yaml_cannot_build_are_problems_of_their_record() -> None:
+    text = (
+        "summits:\n"
+        "  - {key: far, name: Far, starts_at: 9999-12-31 23:59:59-05:00}\n"
+        "  - {key: early, name: Early, starts_at: 0001-01-01 00:30:00+01:00}\n"
+        "  - {key: zero, name: Zero, starts_at: 0000-01-01 00:00:00}\n"
+        f"  - {{key: huge, name: Huge, year: {'9' * 5000}}}\n"
+        "  - {key: fine, name: Fine, starts_at: 2018-11-08 09:00:00+02:00}\n"
+    )
+    batch = parse_yaml(text)
+    assert [s.key for s in batch.summits] == ["fine"]
+    assert [i.key for i in batch.issues] == ["far", "early", "zero", "huge"]
+
+
+def test_a_1500_character_name_is_reported_and_the_rest_imports() -> None:
+    text = "chapters:\n  - {key: a, name: A}\n  - {key: long, name: " + "n" * 1500 + "}\n  - {key: b, name: B}\n"
+    batch = parse_yaml(text)
+    assert [c.key for c in batch.chapters] == ["a", "b"]
+    assert [i.reason() for i in batch.issues] == ["name is too long (limit: 200, given: 1500)"]
+
+
+async def test_an_upload_parses_in_a_child_process_like_in_this_one() -> None:
+    assert await parse_isolated(SEED.read_bytes(), "directory.yaml") == load_file(SEED)
+    with pytest.raises(DirectoryDataError, match="anchors"):
+        await parse_isolated(BOMB, "bomb.yaml")
+
+
+async def test_an_upload_that_takes_too_long_is_ended() -> None:
+    with pytest.raises(DirectoryDataError) as refused:
+        await parse_isolated(SEED.read_bytes(), "directory.yaml", time_limit=0.05)
+    assert refused.value.translated(None) == "Directory.yaml took too long to read (limit: 0.05 s)."
+
+
+async def test_an_upload_that_needs_too_much_memory_is_ended() -> None:
+    big = ("chapters:\n  - key: a\n    name: b\n    facts:\n" + "      - x\n" * 50_000).encode()
+    with pytest.raises(DirectoryDataError) as refused:
+        await parse_isolated(big, "big.yaml", memory_limit=64 << 20)
+    assert refused.value.translated(None) == "Big.yaml needs too much memory to read (limit: 64 MiB)."
+
+
+def test_json_objects_nested_within_the_cap_still_read() -> None:
+    data = json.dumps([{"name": "Code for X", "website": "https://x.org", "social_profiles": {"a": {"b": [1]}}}])
+    assert [c.key for c in parse_bytes(data.encode(), "o.json").chapters] == ["code-for-x"]

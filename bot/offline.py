@@ -12,7 +12,7 @@ from bot.client import CodeForAllBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.endpoints import use_endpoints
-from bot.sandbox import Sandbox
+from bot.sandbox import DriverError, Sandbox
 
 
 @dataclass(slots=True)
@@ -81,20 +81,55 @@ def sandbox_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{settings.data_dir / 'sandbox.db'}"})
 
 
+RESET_HELP = (
+    "start over: the bot's sandbox database ({database}) is deleted and re-seeded, so the directory is back "
+    "to the seed and settings and history are gone; the guild, its channels and messages are new; "
+    "saved files stay in {files}"
+)
+
+
 async def run_sandbox(settings: Settings, script: Path | None = None) -> None:
     """Run the bot in the sandbox and open the console (or replay `script`)."""
-    from bot.sandbox.console import run_console
+    from bot.sandbox.console import Reset, Seat, run_console
 
-    session = await start_session(sandbox_settings(settings), port=settings.sandbox_port)
+    own_database = not settings.database_url
+    settings = sandbox_settings(settings)
+    database = settings.data_dir / "sandbox.db"
+    files = settings.data_dir / "sandbox-files"
+    session = await start_session(settings, port=settings.sandbox_port)
+
+    def seat() -> Seat:
+        people = {"organiser": session.organiser_id, "member": session.member_id}
+        return Seat(session.sandbox, session.guild_id, session.channel_id, people)
+
+    async def start_over() -> Seat:
+        nonlocal session
+        if not own_database:
+            raise DriverError("reset deletes only the sandbox's own database, and DATABASE_URL is set")
+        await session.stop()
+        for path in (database, *(database.with_name(database.name + tail) for tail in ("-wal", "-shm", "-journal"))):
+            path.unlink(missing_ok=True)
+        session = await start_session(settings, port=settings.sandbox_port)
+        return seat()
+
     try:
         print(
-            f"Sandbox at {session.sandbox.url}: you are 'you', an organiser of the guild 'Code for All'. "
-            "Type /help for the commands, quit to leave.",
+            f"Sandbox at {session.sandbox.url}: you are 'you', an organiser of the guild 'Code for All' "
+            "('as member' to type as ana, a plain member). Type /help for the commands, quit to leave.",
             flush=True,
         )
         lines = script.read_text(encoding="utf-8").splitlines() if script else None
         await run_console(
-            session.sandbox, session.guild_id, session.channel_id, session.organiser_id, lines=lines, out=sys.stdout
+            session.sandbox,
+            session.guild_id,
+            session.channel_id,
+            session.organiser_id,
+            lines=lines,
+            out=sys.stdout,
+            people=seat().people,
+            files=files,
+            history=settings.data_dir / "sandbox-history",
+            reset=Reset(start_over, RESET_HELP.format(database=database, files=files)),
         )
     finally:
         await session.stop()

@@ -14,7 +14,17 @@ from db.migrate import upgrade
 from db.session import create_engine, create_session_factory
 from tests.feeds_server import FeedServer
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
+SHARED_DIRECTORY = SHARED / "data" / "directory"
+
+
+def needs_shared(*names: str) -> pytest.MarkDecorator:
+    """Skip a test unless these files of `../shared/data/directory` exist; the reason says which path is missing."""
+    missing = [SHARED_DIRECTORY / name for name in names if not (SHARED_DIRECTORY / name).is_file()]
+    if not SHARED_DIRECTORY.is_dir():
+        missing = [SHARED_DIRECTORY]
+    reason = f"needs ../shared beside the clone (or SHARED_DIR): {missing[0] if missing else SHARED} is missing"
+    return pytest.mark.skipif(bool(missing), reason=reason)
 
 
 @pytest.fixture

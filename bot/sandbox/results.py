@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .state import JSON, InteractionRecord, Message, SandboxState
+from .state import FLAG_LOADING, JSON, InteractionRecord, Message, SandboxState
 
 
 class DriverError(Exception):
@@ -196,9 +195,33 @@ class InteractionResult:
 
     async def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
         """Wait until at least `count` response messages exist."""
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count:
-            if time.monotonic() > deadline:
-                raise InteractionTimeout(self, timeout)
-            await asyncio.sleep(0.01)
+        await self._wait(lambda: len(self.messages) >= count, timeout)
         return self.messages
+
+    async def wait_until_answered(self, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
+        """Wait until the bot has answered and no message still shows "thinking" (a deferral was filled)."""
+        await self._wait(
+            lambda: self.response_type is not None and not any(m.flags & FLAG_LOADING for m in self.messages), timeout
+        )
+        return self.messages
+
+    async def _wait(self, condition: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
+        """Re-check `condition` whenever a message is created or edited (no polling)."""
+        changed = asyncio.Event()
+
+        def wake(_: Message) -> None:
+            changed.set()
+
+        listeners = (self._state.message_listeners, self._state.update_listeners)
+        for listening in listeners:
+            listening.append(wake)
+        try:
+            async with asyncio.timeout(timeout):
+                while not condition():
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            raise InteractionTimeout(self, timeout) from None
+        finally:
+            for listening in listeners:
+                listening.remove(wake)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -133,7 +134,8 @@ class Sandbox(Driver):
 
     async def _serve_attachment(self, request: web.Request) -> web.Response:
         attachment = self.state.attachments.get(int(request.match_info["attachment_id"]))
-        if attachment is None or attachment.filename != request.match_info["filename"]:
+        segment = request.raw_path.split("?")[0].rsplit("/", 1)[-1]
+        if attachment is None or unquote(segment, errors="surrogatepass") != attachment.filename:
             raise web.HTTPNotFound()
         return web.Response(body=attachment.data, content_type=attachment.content_type or "application/octet-stream")
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from . import permissions as perm
 
@@ -556,7 +557,7 @@ class SandboxState:
 
     def attachment_payload(self, attachment: Attachment) -> JSON:
         """An attachment object whose url is served by the sandbox."""
-        url = f"{self.base_url}/attachments/{attachment.channel_id}/{attachment.id}/{attachment.filename}"
+        url = f"{self.base_url}/attachments/{attachment.channel_id}/{attachment.id}/{quoted_filename(attachment)}"
         payload: JSON = {
             "id": str(attachment.id),
             "filename": attachment.filename,
@@ -697,6 +698,11 @@ class SandboxState:
                     url = self.attachment_payload(attachment)["url"]
                     resolved[key] = {**media, "url": url, "proxy_url": url}
         return resolved
+
+
+def quoted_filename(attachment: Attachment) -> str:
+    """The attachment's filename as the last segment of its url (percent-encoded, so `#` or `?` stay in the name)."""
+    return quote(attachment.filename, safe="", errors="surrogatepass")
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:

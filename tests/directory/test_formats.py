@@ -28,13 +28,12 @@ from bot.directory.records import (
     validate,
 )
 from bot.errors import UserError
+from tests.conftest import SHARED_DIRECTORY, needs_shared
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "directory.yaml"
-SHARED = ROOT.parent / "shared" / "data" / "directory"
-BRIGADE = SHARED / "cfa_brigade-information_organizations.json"
-PROJECT_INDEX = SHARED / "cti_project-index_index-v1_projects_codeforall_members.json"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared data folder {SHARED} is missing")
+BRIGADE = SHARED_DIRECTORY / "cfa_brigade-information_organizations.json"
+PROJECT_INDEX = SHARED_DIRECTORY / "cti_project-index_index-v1_projects_codeforall_members.json"
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -45,8 +44,6 @@ def seed() -> ImportBatch:
 
 @pytest.fixture(scope="module")
 def brigade() -> list[dict[str, Any]]:
-    if not BRIGADE.is_file():
-        pytest.skip(f"{BRIGADE} is missing")
     data: list[dict[str, Any]] = json.loads(BRIGADE.read_text(encoding="utf-8"))
     return data
 
@@ -103,7 +100,7 @@ def test_seed_round_trips(seed: ImportBatch) -> None:
     assert parse_yaml(dump_yaml(seed)) == seed
 
 
-@needs_shared
+@needs_shared(BRIGADE.name)
 def test_brigade_file_tiers(brigade: list[dict[str, Any]]) -> None:
     batch = parse_brigade_organizations(brigade)
     assert len(batch.chapters) == len(brigade) == 221
@@ -118,7 +115,7 @@ def test_brigade_file_tiers(brigade: list[dict[str, Any]]) -> None:
     assert {c.tier for c in batch.chapters if c.name not in network} == {"member"}
 
 
-@needs_shared
+@needs_shared(BRIGADE.name)
 def test_brigade_fields(brigade: list[dict[str, Any]]) -> None:
     chapters = {c.key: c for c in parse_brigade_organizations(brigade).chapters}
     romania = chapters["code-for-romania"]
@@ -137,7 +134,7 @@ def test_brigade_fields(brigade: list[dict[str, Any]]) -> None:
     assert chapters["code-for-okc"].website == "https://codeforokc.org/"
 
 
-@needs_shared
+@needs_shared(BRIGADE.name)
 def test_brigade_keys_follow_known_aliases(seed: ImportBatch, brigade: list[dict[str, Any]]) -> None:
     keys = {c.name: c.key for c in parse_brigade_organizations(brigade, alias_index(seed.chapters)).chapters}
     assert keys["g0v.tw"] == "g0v"
@@ -146,22 +143,20 @@ def test_brigade_keys_follow_known_aliases(seed: ImportBatch, brigade: list[dict
     assert len(set(keys.values())) == len(keys)
 
 
-@needs_shared
+@needs_shared(BRIGADE.name)
 def test_parsing_twice_gives_equal_batches(brigade: list[dict[str, Any]]) -> None:
     assert parse_brigade_organizations(brigade) == parse_brigade_organizations(brigade)
     assert load_file(SEED) == load_file(SEED)
 
 
-@needs_shared
+@needs_shared(BRIGADE.name)
 def test_brigade_batch_round_trips_through_yaml(brigade: list[dict[str, Any]]) -> None:
     batch = parse_brigade_organizations(brigade)
     assert parse_yaml(dump_yaml(batch)).chapters == batch.chapters
 
 
-@needs_shared
+@needs_shared(PROJECT_INDEX.name)
 def test_project_index(seed: ImportBatch) -> None:
-    if not PROJECT_INDEX.is_file():
-        pytest.skip(f"{PROJECT_INDEX} is missing")
     raw = json.loads(PROJECT_INDEX.read_text(encoding="utf-8"))
     batch = load_file(PROJECT_INDEX, alias_index(seed.chapters))
     assert len(batch.projects) + len(batch.issues) == len(raw)
@@ -423,10 +418,10 @@ def test_validate_forms() -> None:
         validate(ProjectRecord, {"key": "x/p", "chapter": "x", "name": "P", "status": "done"})
 
 
-CODE4RO_APPS = SHARED / "code4romania_code4.ro_apps.json"
+CODE4RO_APPS = SHARED_DIRECTORY / "code4romania_code4.ro_apps.json"
 
 
-@pytest.mark.skipif(not CODE4RO_APPS.exists(), reason="shared data folder not present")
+@needs_shared(CODE4RO_APPS.name)
 def test_code4ro_apps_become_bilingual_projects() -> None:
     batch = directory_io.load_file(CODE4RO_APPS)
     assert not batch.issues

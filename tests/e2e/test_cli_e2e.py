@@ -36,7 +36,9 @@ def test_scripted_sandbox_session_shows_the_replies(tmp_path: Path) -> None:
     assert "> /chapter name: Taiwan" in out
     assert "# g0v (Code for Taiwan)" in out
     assert "# Code for Romania" in out  # the typo code4romaina
-    assert "Page 2/2" in out  # the click on Next
+    assert "> click next\n  # Projects\n" in out and "Page 2/3" in out  # the click on Next ▶
+    assert "(you are now ana, the member)\n> /directory export\n(only you can see this)\nOnly organisers" in out
+    assert f"saved to {tmp_path / 'sandbox-files' / 'directory.yaml'}]" in out
     assert "[image: network.png]" in out
     assert "Regiune: Europa" in out  # after `locale ro`
     assert "Traceback" not in done.stderr

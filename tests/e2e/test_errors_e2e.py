@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 
@@ -40,11 +39,8 @@ async def test_error_after_deferring_arrives_as_a_follow_up(
     monkeypatch.setattr(bot.ui.directory, "stacked_bar_chart", _boom)
     result = await session.sandbox.slash(session.guild_id, session.channel_id, session.member_id, "network")
     assert result.deferred
-    for _ in range(50):
-        if any(INCIDENT.search(m.content) for m in result.messages):
-            break
-        await asyncio.sleep(0.05)
-    assert any(INCIDENT.search(m.content) for m in result.messages), [m.content for m in result.messages]
+    messages = await result.wait_until_answered()
+    assert len(messages) == 1 and INCIDENT.search(messages[0].content), [m.content for m in messages]
 
 
 async def test_a_command_the_bot_no_longer_has_is_explained(session: SandboxSession) -> None:

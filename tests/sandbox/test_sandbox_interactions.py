@@ -111,7 +111,7 @@ async def test_subcommand_group_and_typed_options(harness: Harness) -> None:
 
 async def test_late_callback_is_unknown_interaction(harness: Harness) -> None:
     sb = harness.sandbox
-    sb.config.interaction_deadline = 0.2
+    sb.config.interaction_deadline = 0.0
     result = await sb.slash(harness.guild.id, harness.channel_id, harness.alice.id, "slow")
     assert result.response_type is None
     assert result.errors[0]["code"] == 10062
@@ -141,3 +141,12 @@ async def test_attachment_option_is_served_by_the_sandbox(harness: Harness) -> N
     assert result.message.content == "members.csv text/csv 21 b'name,'"
     resolved = sb.state.interactions[result.id].data["resolved"]["attachments"]
     assert next(iter(resolved.values()))["url"].startswith(sb.url + "/attachments/")
+
+
+async def test_an_attachment_named_with_url_characters_is_still_served(harness: Harness) -> None:
+    sb = harness.sandbox
+    for name in ("plan #2?.txt", "100% <@&1>.txt", "\udb3bodd.txt"):
+        result = await sb.slash(
+            harness.guild.id, harness.channel_id, harness.alice.id, "upload", {"file": (name, b"hi")}
+        )
+        assert result.message.content == f"{name} text/plain 2 b'hi'"

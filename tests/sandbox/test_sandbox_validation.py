@@ -123,7 +123,16 @@ async def _call(session: aiohttp.ClientSession, method: str, url: str, body: Any
 
 
 @pytest.mark.asyncio
-async def test_raw_interaction_protocol(sandbox: Sandbox) -> None:
+async def test_raw_interaction_protocol(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    created = asyncio.Event()
+    dispatch = sandbox.gateway.dispatch
+
+    def dispatch_and_note(event: str, data: Any, *, guild_id: int | None = None) -> None:
+        dispatch(event, data, guild_id=guild_id)
+        if event == "INTERACTION_CREATE":
+            created.set()
+
+    monkeypatch.setattr(sandbox.gateway, "dispatch", dispatch_and_note)
     guild = sandbox.create_guild("Raw")
     user = sandbox.create_user("u")
     sandbox.add_member(guild.id, user.id)
@@ -140,7 +149,7 @@ async def test_raw_interaction_protocol(sandbox: Sandbox) -> None:
         assert renamed[0]["id"] == first[0]["id"] and renamed[0]["version"] != first[0]["version"]
 
         waiting = asyncio.create_task(sandbox.slash(guild.id, general, user.id, "ping", timeout=5))
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(created.wait(), 5)
         record = next(iter(sandbox.state.interactions.values()))
         callback = f"{sandbox.api_base}/interactions/{record.id}/{record.token}/callback?with_response=true"
         status, body = await _call(session, "POST", callback, {"type": 8, "data": {"choices": []}})

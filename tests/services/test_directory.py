@@ -10,11 +10,11 @@ from bot.config import DEFAULT_SEED_FILE
 from bot.directory.service import DirectoryService
 from bot.errors import NotFound, UserError
 from db.models import ChangeRecord
-from tests.conftest import SHARED
+from tests.conftest import SHARED_DIRECTORY, needs_shared
 
-BRIGADE = SHARED / "data" / "directory" / "cfa_brigade-information_organizations.json"
-CODE4RO = SHARED / "data" / "directory" / "code4romania_code4.ro_apps.json"
-PROJECT_INDEX = SHARED / "data" / "directory" / "cti_project-index_index-v1_projects_codeforall_members.json"
+BRIGADE = SHARED_DIRECTORY / "cfa_brigade-information_organizations.json"
+CODE4RO = SHARED_DIRECTORY / "code4romania_code4.ro_apps.json"
+PROJECT_INDEX = SHARED_DIRECTORY / "cti_project-index_index-v1_projects_codeforall_members.json"
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_project_search_ranks_and_filters(directory: DirectoryService) -> None:
         directory.search_projects(status="nonsense")
 
 
-@pytest.mark.skipif(not BRIGADE.exists(), reason="shared data folder not present")
+@needs_shared(BRIGADE.name)
 async def test_brigade_import_is_idempotent_and_merges_with_the_seed(directory: DirectoryService) -> None:
     seed_tiers = {key: chapter.tier for key, chapter in directory.chapters.items()}
     first = await directory.import_file(BRIGADE, actor_name="test")
@@ -86,7 +86,7 @@ async def test_brigade_import_is_idempotent_and_merges_with_the_seed(directory: 
     assert (second.created, second.updated) == (0, 0)
 
 
-@pytest.mark.skipif(not PROJECT_INDEX.exists(), reason="shared data folder not present")
+@needs_shared(BRIGADE.name, PROJECT_INDEX.name)
 async def test_project_index_import(directory: DirectoryService) -> None:
     await directory.import_file(BRIGADE, actor_name="test")
     report = await directory.import_file(PROJECT_INDEX, actor_name="test")
@@ -136,7 +136,7 @@ async def test_projects_of_unknown_chapters_are_reported_and_the_rest_imports(di
     assert "g0v/new-tool" in directory.projects
 
 
-@pytest.mark.skipif(not CODE4RO.exists(), reason="shared data folder not present")
+@needs_shared(CODE4RO.name)
 async def test_code4ro_apps_are_shown_in_romanian(directory: DirectoryService) -> None:
     await directory.import_file(CODE4RO, actor_name="test")
     anabi = directory.find_project("ANABI")

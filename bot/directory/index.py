@@ -328,7 +328,7 @@ class SearchIndex:
     def _name_order(self) -> dict[str, int]:
         """Each key's position in name order; rebuilt after changes."""
         if self._order_dirty:
-            self._ordered_keys = sorted(self._normal_names, key=self._normal_names.__getitem__)
+            self._ordered_keys = sorted(self._normal_names, key=lambda key: (self._normal_names[key], key))
             self._order = {key: position for position, key in enumerate(self._ordered_keys)}
             self._order_dirty = False
         return self._order

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -18,7 +19,7 @@ from sqlalchemy import delete, func, select
 from bot.app import App
 from bot.config import DEFAULT_SEED_FILE, load_settings
 from bot.directory import formats, service
-from bot.directory.formats import ImportBatch, ProjectRecord
+from bot.directory.records import ImportBatch, ProjectRecord
 from bot.directory.service import IMPORT_CHUNK, DirectoryService
 from db.models import Chapter, ImportRun, Project
 from db.repositories import bump_revision
@@ -167,10 +168,10 @@ async def test_a_failure_halfway_keeps_the_committed_chunks_and_a_second_import_
     batch = projects(IMPORT_CHUNK * 3)
     upsert = service._Writer.upsert_project
 
-    def failing(writer: service._Writer, index: int, values: dict[str, object]) -> None:
+    def failing(writer: service._Writer, index: int, values: dict[str, object], **options: Any) -> None:
         if index == IMPORT_CHUNK + 5:
             raise RuntimeError("disk full")
-        upsert(writer, index, values)
+        upsert(writer, index, values, **options)
 
     monkeypatch.setattr(service._Writer, "upsert_project", failing)
     with pytest.raises(RuntimeError):

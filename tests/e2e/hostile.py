@@ -26,6 +26,7 @@ from bot.sandbox.state import Message
 FAMILIES = ("long", "cjk", "control", "invisible", "surrogate", "injection", "sql", "number")
 AREAS = ("commands", "autocomplete", "components", "forms")
 STRING, INTEGER, NUMBER, ATTACHMENT = 3, 4, 10, 11
+USER, CHANNEL, ROLE, MENTIONABLE = 6, 7, 8, 9
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u200f", "\u061c"] + [
     chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 ]
@@ -237,23 +238,30 @@ class Fuzzer:
             if option.get("choices"):
                 values[option["name"]] = option["choices"][0]["value"]
             elif option.get("autocomplete"):
-                values[option["name"]] = await self._suggestion(name, option["name"])
+                fallback = option.get("min_value", 1) if option["type"] in (INTEGER, NUMBER) else "g0v"
+                values[option["name"]] = await self._suggestion(name, option["name"], fallback)
             elif option["type"] == ATTACHMENT:
                 values[option["name"]] = ("empty.yaml", b"chapters: []\n")
             elif option["type"] in (INTEGER, NUMBER):
                 values[option["name"]] = option.get("min_value", 1)
+            elif option["type"] == CHANNEL:
+                values[option["name"]] = self.session.channel_id
+            elif option["type"] in (USER, MENTIONABLE):
+                values[option["name"]] = self.session.member_id
+            elif option["type"] == ROLE:
+                values[option["name"]] = self.session.guild_id  # @everyone
             else:
                 values[option["name"]] = fit("g0v", option.get("min_length", 1), option.get("max_length", 6000))
         return values
 
-    async def _suggestion(self, command: str, option: str) -> Any:
+    async def _suggestion(self, command: str, option: str, fallback: Any = "g0v") -> Any:
         """The first value autocomplete suggests for an empty option (asked once per option)."""
         key = (command, option)
         if key not in self._suggested:
             choices = await self.sandbox.autocomplete(
                 self.session.guild_id, self.session.channel_id, self.user, command, focused=option
             )
-            self._suggested[key] = choices[0]["value"] if choices else "g0v"
+            self._suggested[key] = choices[0]["value"] if choices else fallback
         return self._suggested[key]
 
     @property
@@ -414,7 +422,8 @@ def sentence_problems(message: SentMessage, target: Target) -> list[str]:
         return []
     problems = []
     first = text.lstrip("“\"'«*`(")[:1]
-    if first.islower() or not _SENTENCE_END.search(text):
+    quoted = text[:1] in "“\"'«"  # a sentence may open with the value it is about: “x” is not a region.
+    if (first.islower() and not quoted) or not _SENTENCE_END.search(text):
         problems.append(f"the answer is not a sentence: {text[:120]!r}")
     if "Traceback" in text or _PLACEHOLDER.search(text):
         problems.append(f"the answer shows internals: {text[:120]!r}")

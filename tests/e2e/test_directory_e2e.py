@@ -334,12 +334,13 @@ async def test_chapter_names_in_any_word_order_and_native_forms(session: Sandbox
         result = await slash(session, "chapter", name=query)
         assert result.message.embeds[0]["title"].startswith(title), query
     # "Taiwan" is in g0v's other name; the country's own name, in either script, offers all three chapters.
-    assert (await slash(session, "chapter", name="Taiwan")).message.embeds[0]["title"] == "g0v.tw"
+    # The seed's curated name stays; the brigade file's "g0v.tw" became an alias.
+    assert (await slash(session, "chapter", name="Taiwan")).message.embeds[0]["title"] == "g0v (Code for Taiwan)"
     for query in ("台灣", "臺灣"):
         result = await slash(session, "chapter", name=query)
         assert result.message.ephemeral
         assert "Did you mean" in result.message.content
-        for name in ("g0v.tw", "Code for Kaohsiung", "Code for Tomorrow"):
+        for name in ("g0v (Code for Taiwan)", "Code for Kaohsiung", "Code for Tomorrow"):
             assert name in result.message.content, query
 
 

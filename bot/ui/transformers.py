@@ -12,8 +12,8 @@ CHOICE_LIMIT = 100  # Discord's limit on a choice's name and value, and on what 
 QUERY_LIMIT = 60  # autocomplete looks at most this far into what is typed
 
 
-class ChapterTransformer(app_commands.Transformer):
-    """A chapter by name, short name, alias or a clear typo."""
+class _RecordOption(app_commands.Transformer):
+    """A text option, at most as long as a choice value, that names a directory record."""
 
     @property
     def type(self) -> AppCommandOptionType:
@@ -24,6 +24,10 @@ class ChapterTransformer(app_commands.Transformer):
     def max_value(self) -> int:
         """At most as long as a choice value."""
         return CHOICE_LIMIT
+
+
+class ChapterTransformer(_RecordOption):
+    """A chapter by name, short name, alias or a clear typo."""
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: Interaction, value: str, /
@@ -39,18 +43,8 @@ class ChapterTransformer(app_commands.Transformer):
         return interaction.client.directory.find_chapter(well_formed(value))
 
 
-class ProjectTransformer(app_commands.Transformer):
+class ProjectTransformer(_RecordOption):
     """A project by key or name, forgiving typos."""
-
-    @property
-    def type(self) -> AppCommandOptionType:
-        """Typed as text."""
-        return AppCommandOptionType.string
-
-    @property
-    def max_value(self) -> int:
-        """At most as long as a choice value."""
-        return CHOICE_LIMIT
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: Interaction, value: str, /

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,6 +72,7 @@ def test_the_console_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
 
 
 def test_a_database_that_cannot_be_reached_is_reported_as_a_database_problem(tmp_path: Path) -> None:
+    pytest.importorskip("asyncpg", reason="needs the PostgreSQL driver: pip install -e '.[postgres]'")
     env = {**_env(tmp_path), "DATABASE_URL": "postgresql+asyncpg://bot:secret@127.0.0.1:9/bot"}
     for command in (["run"], ["sandbox"]):
         done = subprocess.run(

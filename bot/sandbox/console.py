@@ -502,8 +502,15 @@ class Console:
         self.out.flush()
 
     def on_message(self, message: Message) -> None:
-        """Show messages the bot posts by itself (and late follow-ups) as they arrive."""
-        if message.author_id != self.sandbox.state.bot_id or message.guild_id != self.seat.guild_id:
+        """Show messages the bot posts by itself (and late follow-ups), and its DMs to whoever types, as they arrive."""
+        state = self.sandbox.state
+        if message.author_id != state.bot_id:
+            return
+        dm = state.dm_channels.get(message.channel_id)
+        if dm is not None:
+            if dm.recipient_id != self.user_id:
+                return
+        elif message.guild_id != self.seat.guild_id:
             return
         if message.ephemeral and not self._mine(message):
             return
@@ -517,12 +524,15 @@ class Console:
         return record is not None and record.user_id == self.user_id
 
     def show(self, message: SentMessage) -> None:
-        """Render a message once (saving its files); it becomes the last message, the one `click` acts on."""
+        """Render a message once (saving its files); a channel message becomes the last one, which `click` acts on."""
         if message.id in self.printed or message.deleted:
             return
         self.printed.add(message.id)
         self._save_files(message)
         text = render_message(message.payload, self.readable, self.saved)
+        if message.channel_id in self.sandbox.state.dm_channels:
+            self.write(f"[DM]\n{text}")
+            return
         if message.channel_id != self.seat.channel_id:
             channel = self.sandbox.state.channels.get(message.channel_id)
             text = f"[#{channel.name if channel else message.channel_id}]\n{text}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import permissions as perm
@@ -18,16 +19,20 @@ from .state import (
     CHANNEL_FLAG_REQUIRE_TAG,
     CHANNEL_FORUM,
     CHANNEL_PUBLIC_THREAD,
+    EVENT_EXTERNAL,
     JSON,
     Channel,
+    DMChannel,
     Guild,
     InteractionRecord,
     Member,
     Message,
     Overwrite,
     Role,
+    SandboxConfig,
     SandboxState,
     User,
+    iso,
 )
 from .world import World
 
@@ -48,6 +53,7 @@ class Driver:
     state: SandboxState
     world: World
     gateway: Gateway
+    config: SandboxConfig
 
     # --- world building ---------------------------------------------------------
 
@@ -197,10 +203,53 @@ class Driver:
                 and (author_id is None or message.author_id == author_id)
             )
 
-        if after is not None:
-            for message in self.state.channel_messages_of(channel_id):
-                if message.id > after and wanted(message):
-                    return SentMessage(self.state, message)
+        earlier = self.state.channel_messages_of(channel_id) if after is not None else []
+        return await self._next_message(wanted, [m for m in earlier if m.id > (after or 0)], timeout)
+
+    # --- direct messages -----------------------------------------------------------
+
+    def close_dms(self, user_id: int) -> None:
+        """The user stops accepting direct messages: the bot's DMs to them answer 403 50007."""
+        self.state.users[user_id].dms_open = False
+
+    def open_dms(self, user_id: int) -> None:
+        """The user accepts direct messages again."""
+        self.state.users[user_id].dms_open = True
+
+    def dm_channel(self, user_id: int) -> DMChannel | None:
+        """The bot's DM channel with the user, once the bot opened it."""
+        return self.state.dm_with(user_id)
+
+    def dm_messages(self, user_id: int) -> list[SentMessage]:
+        """What the bot sent the user in direct messages, oldest first."""
+        dm = self.state.dm_with(user_id)
+        found = self.state.channel_messages_of(dm.id) if dm is not None else []
+        return [SentMessage(self.state, m) for m in found if m.author_id == self.state.bot_id]
+
+    async def wait_for_dm(
+        self,
+        user_id: int,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        *,
+        after: int | None = None,
+    ) -> SentMessage:
+        """The bot's next direct message to the user (or the first newer than message id `after`)."""
+
+        def wanted(message: Message) -> bool:
+            dm = self.state.dm_channels.get(message.channel_id)
+            return dm is not None and dm.recipient_id == user_id and message.author_id == self.state.bot_id
+
+        dm = self.state.dm_with(user_id)
+        earlier = self.state.channel_messages_of(dm.id) if dm is not None and after is not None else []
+        return await self._next_message(wanted, [m for m in earlier if m.id > (after or 0)], timeout)
+
+    async def _next_message(
+        self, wanted: Callable[[Message], bool], earlier: Iterable[Message], wait: float
+    ) -> SentMessage:
+        """The first of `earlier` that is wanted, else the next wanted message to arrive."""
+        for message in earlier:
+            if wanted(message):
+                return SentMessage(self.state, message)
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
 
         def listener(message: Message) -> None:
@@ -209,9 +258,57 @@ class Driver:
 
         self.state.message_listeners.append(listener)
         try:
-            return SentMessage(self.state, await asyncio.wait_for(future, timeout))
+            return SentMessage(self.state, await asyncio.wait_for(future, wait))
         finally:
             self.state.message_listeners.remove(listener)
+
+    # --- scheduled events --------------------------------------------------------
+
+    def scheduled_events(self, guild_id: int) -> list[JSON]:
+        """A guild's scheduled events as Discord serves them, statuses brought up to the sandbox's clock."""
+        guild = self.state.guilds[guild_id]
+        self.world.run_event_automation(guild, self.config.now())
+        return [self.state.event_payload(e) for e in guild.scheduled_events.values()]
+
+    def create_scheduled_event(
+        self,
+        guild_id: int,
+        creator_id: int,
+        name: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        location: str,
+        description: str | None = None,
+    ) -> JSON:
+        """Create an external event by hand, as a member in Discord's client would (GUILD_SCHEDULED_EVENT_CREATE)."""
+        guild = self.state.guilds[guild_id]
+        if creator_id not in guild.members:
+            raise DriverError("the user is not a member of this guild")
+        if not perm.base_permissions(guild, creator_id) & (perm.MANAGE_EVENTS | perm.CREATE_EVENTS):
+            raise DriverError("the user cannot create events in this guild")
+        if not (1 <= len(name) <= 100 and 1 <= len(location) <= 100 and len(description or "") <= 1000):
+            raise DriverError("an event takes a name and a location of 1-100 characters, a description up to 1000")
+        if start < self.config.now() or end <= start:
+            raise DriverError("an event starts in the future and ends after it starts")
+        event = self.state.blank_event(guild, creator_id)
+        event.update(
+            name=name,
+            description=description,
+            scheduled_start_time=iso(start),
+            scheduled_end_time=iso(end),
+            entity_type=EVENT_EXTERNAL,
+            entity_metadata={"location": location},
+        )
+        return self.state.event_payload(self.world.create_event(guild, event))
+
+    def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
+        """Delete an event by hand, as an admin in Discord's client would (dispatches GUILD_SCHEDULED_EVENT_DELETE)."""
+        guild = self.state.guilds[guild_id]
+        event = guild.scheduled_events.get(event_id)
+        if event is None:
+            raise DriverError(f"guild {guild_id} has no scheduled event {event_id}")
+        self.world.delete_event(guild, event)
 
     async def wait_for_edit(self, message: MessageRef, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
         """The message as it is after its next edit (ephemeral ones too)."""

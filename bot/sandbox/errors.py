@@ -22,14 +22,17 @@ class Code(IntEnum):
     UNKNOWN_INTERACTION = 10062
     UNKNOWN_APPLICATION_COMMAND = 10063
     UNKNOWN_SCHEDULED_EVENT = 10070
+    MAX_SCHEDULED_EVENTS = 30038
     REQUEST_ENTITY_TOO_LARGE = 40005
     ALREADY_CROSSPOSTED = 40033
     FORUM_MESSAGE = 40058
     TAG_REQUIRED = 40067
     INTERACTION_ALREADY_ACKNOWLEDGED = 40060
     MISSING_ACCESS = 50001
+    CANNOT_EXECUTE_IN_DM = 50003
     CANNOT_EDIT_OTHERS_MESSAGE = 50005
     EMPTY_MESSAGE = 50006
+    CANNOT_MESSAGE_USER = 50007
     MISSING_PERMISSIONS = 50013
     INVALID_CHANNEL_TYPE = 50024
     INVALID_WEBHOOK_TOKEN = 50027
@@ -38,6 +41,7 @@ class Code(IntEnum):
     INVALID_FORM_BODY = 50035
     INVALID_JSON = 50109
     THREAD_ALREADY_CREATED = 160004
+    EVENT_FINISHED = 180000
 
 
 class ApiError(Exception):
@@ -66,6 +70,11 @@ def not_found(code: Code, message: str) -> ApiError:
 def missing_permissions() -> ApiError:
     """403 50013."""
     return ApiError(403, Code.MISSING_PERMISSIONS, "Missing Permissions")
+
+
+def in_dm() -> ApiError:
+    """403 50003: the action needs a guild channel."""
+    return ApiError(403, Code.CANNOT_EXECUTE_IN_DM, "Cannot execute action on a DM channel")
 
 
 def missing_access() -> ApiError:

@@ -17,6 +17,7 @@ from .state import JSON, SandboxState
 GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
 GUILD_MESSAGES = 1 << 9
+DIRECT_MESSAGES = 1 << 12
 GUILD_SCHEDULED_EVENTS = 1 << 16
 
 OP_DISPATCH = 0
@@ -38,12 +39,12 @@ CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_ALREADY_AUTHENTICATED = 4005
 
 
-def event_intent(event: str) -> int:
-    """The intent a dispatch needs (0 for events every session receives)."""
+def event_intent(event: str, *, direct: bool = False) -> int:
+    """The intent a dispatch needs (0 for events every session receives); `direct` for events outside guilds."""
     if event.startswith("GUILD_MEMBER_") and event != "GUILD_MEMBERS_CHUNK":
         return GUILD_MEMBERS
     if event.startswith("MESSAGE_"):
-        return GUILD_MESSAGES
+        return DIRECT_MESSAGES if direct else GUILD_MESSAGES
     if event.startswith("GUILD_SCHEDULED_EVENT_"):
         return GUILD_SCHEDULED_EVENTS
     if event == "THREAD_MEMBERS_UPDATE":
@@ -97,11 +98,13 @@ class Session:
     backlog: deque[JSON] = field(default_factory=lambda: deque(maxlen=5000))
     connection: _Connection | None = None
 
-    def handles(self, guild_id: int) -> bool:
-        """Whether the guild belongs to this session's shard."""
+    def handles(self, guild_id: int | None) -> bool:
+        """Whether the guild belongs to this session's shard (DMs, with no guild, go to shard 0)."""
         if self.shard is None:
             return True
         shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
         return (guild_id >> 22) % max(count, 1) == shard_id
 
 
@@ -291,12 +294,12 @@ class Gateway:
             session.connection.send(frame)
 
     def dispatch(self, event: str, data: JSON, *, guild_id: int | None = None) -> None:
-        """Send a dispatch to every valid session whose intents and shard cover it."""
-        intent = event_intent(event)
+        """Send a dispatch to every valid session whose intents and shard cover it (no guild: a DM, for shard 0)."""
+        intent = event_intent(event, direct=guild_id is None)
         for session in list(self.sessions.values()):
             if not session.valid or (intent and not session.intents & intent):
                 continue
-            if guild_id is not None and not session.handles(guild_id):
+            if not session.handles(guild_id):
                 continue
             if event == "GUILD_CREATE" and guild_id is not None:
                 self._send(session, event, self._guild_create(session, guild_id))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import permissions as perm
-from .errors import ApiError, Code, invalid_form, missing_access, missing_permissions, not_found
+from .errors import ApiError, Code, in_dm, invalid_form, missing_access, missing_permissions, not_found
 from .rest import Call, Upload
 from .state import (
     ATTACHMENT_SIZE_LIMIT,
@@ -15,6 +15,7 @@ from .state import (
     FLAG_EPHEMERAL,
     JSON,
     Channel,
+    DMChannel,
     Guild,
     Message,
     Role,
@@ -48,11 +49,17 @@ class RouteSet:
         return guild
 
     def channel(self, call: Call) -> tuple[Guild, Channel]:
-        """The `{channel_id}` channel and its guild."""
+        """The `{channel_id}` guild channel and its guild (50003 for a DM channel)."""
         channel = self.state.channels.get(call.snowflake("channel_id"))
+        if channel is None and call.snowflake("channel_id") in self.state.dm_channels:
+            raise in_dm()
         if channel is None:
             raise not_found(Code.UNKNOWN_CHANNEL, "Unknown Channel")
         return self.state.guilds[channel.guild_id], channel
+
+    def dm_channel(self, call: Call) -> DMChannel | None:
+        """The `{channel_id}` channel when it is a DM channel."""
+        return self.state.dm_channels.get(call.snowflake("channel_id"))
 
     def role(self, guild: Guild, role_id: int) -> Role:
         """A role of the guild."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +17,16 @@ from .state import (
     CHANNEL_ANNOUNCEMENT,
     CHANNEL_CATEGORY,
     CHANNEL_FORUM,
+    CHANNEL_STAGE,
     CHANNEL_TYPES,
     CHANNEL_VOICE,
+    EVENT_ACTIVE,
+    EVENT_CANCELED,
+    EVENT_COMPLETED,
+    EVENT_EXTERNAL,
+    EVENT_SCHEDULED,
+    EVENT_STAGE,
+    EVENT_VOICE,
     JSON,
     Channel,
     Guild,
@@ -28,8 +37,25 @@ from .state import (
 from .validation import FormErrors, bad_length, max_length
 
 MAX_FORUM_TAGS = 20
-EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+MAX_UNCOMPLETED_EVENTS = 100
 _EVENT_TRANSITIONS = {EVENT_SCHEDULED: {EVENT_ACTIVE, EVENT_CANCELED}, EVENT_ACTIVE: {EVENT_COMPLETED}}
+_EVENT_FIELDS = (
+    "name",
+    "description",
+    "image",
+    "scheduled_start_time",
+    "scheduled_end_time",
+    "privacy_level",
+    "entity_type",
+    "channel_id",
+    "entity_metadata",
+    "recurrence_rule",
+)
+_EVENT_CHANNELS = {EVENT_STAGE: CHANNEL_STAGE, EVENT_VOICE: CHANNEL_VOICE}
+_EVENT_CHANNEL_PERMISSIONS = {
+    EVENT_STAGE: perm.MANAGE_CHANNELS | perm.MUTE_MEMBERS | perm.MOVE_MEMBERS,
+    EVENT_VOICE: perm.VIEW_CHANNEL | perm.CONNECT,
+}
 
 
 class GuildRoutes(RouteSet):
@@ -41,6 +67,7 @@ class GuildRoutes(RouteSet):
         add = api.route
         add("GET", "/users/@me", self.get_me)
         add("GET", "/users/{user_id}", self.get_user)
+        add("POST", "/users/@me/channels", self.create_dm)
         add("GET", "/oauth2/applications/@me", self.get_application)
         add("GET", "/applications/@me", self.get_application)
         add("GET", "/gateway", self.get_gateway, auth=False)
@@ -82,6 +109,21 @@ class GuildRoutes(RouteSet):
         if user is None:
             raise not_found(Code.UNKNOWN_USER, "Unknown User")
         return self.state.user_payload(user)
+
+    async def create_dm(self, call: Call) -> JSON:
+        """POST /users/@me/channels: the DM channel with `recipient_id`, opened now or the one already open."""
+        raw = call.json().get("recipient_id")
+        if raw is None or not str(raw).isdigit():
+            error = (
+                {"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}
+                if raw is None
+                else {"code": "NUMBER_TYPE_COERCE", "message": f'Value "{raw}" is not snowflake.'}
+            )
+            raise invalid_form({"recipient_id": {"_errors": [error]}})
+        user = self.state.users.get(int(raw))
+        if user is None:
+            raise not_found(Code.UNKNOWN_USER, "Unknown User")
+        return self.state.dm_channel_payload(self.world.open_dm(user))
 
     async def get_application(self, call: Call) -> JSON:
         """GET /oauth2/applications/@me."""
@@ -128,7 +170,7 @@ class GuildRoutes(RouteSet):
         """GET /guilds/{guild_id}."""
         guild = self.guild(call)
         payload = self.state.guild_payload(guild)
-        if call.query("with_counts") in ("true", "1", "True"):
+        if _true(call.query("with_counts")):
             payload["approximate_member_count"] = len(guild.members)
             payload["approximate_presence_count"] = 0
         return payload
@@ -203,7 +245,10 @@ class GuildRoutes(RouteSet):
             self.world.update_channel(guild, channel, fields)
 
     async def get_channel(self, call: Call) -> JSON:
-        """GET /channels/{channel_id}."""
+        """GET /channels/{channel_id} (a guild channel, thread or DM channel)."""
+        dm = self.dm_channel(call)
+        if dm is not None:
+            return self.state.dm_channel_payload(dm)
         guild, channel = self.channel(call)
         self.require(guild, 0, channel)
         return self.state.channel_payload(channel)
@@ -429,63 +474,66 @@ class GuildRoutes(RouteSet):
 
     # --- scheduled events -----------------------------------------------------------
 
+    def _events(self, guild: Guild) -> dict[int, JSON]:
+        """The guild's scheduled events, their statuses brought up to the sandbox's clock."""
+        self.world.run_event_automation(guild, self.config.now())
+        return guild.scheduled_events
+
     def _event(self, guild: Guild, call: Call) -> JSON:
-        event = guild.scheduled_events.get(call.snowflake("guild_scheduled_event_id"))
+        event = self._events(guild).get(call.snowflake("guild_scheduled_event_id"))
         if event is None:
             raise not_found(Code.UNKNOWN_SCHEDULED_EVENT, "Unknown Guild Scheduled Event")
         return event
 
     async def list_events(self, call: Call) -> list[JSON]:
-        """GET /guilds/{guild_id}/scheduled-events."""
+        """GET /guilds/{guild_id}/scheduled-events?with_user_count=."""
         guild = self.guild(call)
-        return [self.state.event_payload(e) for e in guild.scheduled_events.values()]
+        counted = _true(call.query("with_user_count"))
+        return [self.state.event_payload(e, user_count=counted) for e in self._events(guild).values()]
 
     async def get_event(self, call: Call) -> JSON:
-        """GET /guilds/{guild_id}/scheduled-events/{id}."""
+        """GET /guilds/{guild_id}/scheduled-events/{id}?with_user_count=."""
         guild = self.guild(call)
-        return self.state.event_payload(self._event(guild, call))
+        return self.state.event_payload(self._event(guild, call), user_count=_true(call.query("with_user_count")))
 
-    def _require_events(self, guild: Guild, event: JSON | None) -> None:
-        have = self.bot_permissions(guild)
-        if have & perm.MANAGE_EVENTS:
-            return
-        own = event is None or event.get("creator_id") == str(self.state.bot_id)
-        if not (own and have & perm.CREATE_EVENTS):
+    def _require_events(self, guild: Guild, event: JSON) -> None:
+        """Discord's event permissions: Manage Events, or Create Events for the bot's own events.
+
+        A stage or voice event's permissions count in its channel, where hosting the event needs more.
+        """
+        channel = guild.channels.get(int(event["channel_id"])) if event.get("channel_id") else None
+        have = self.bot_permissions(guild, channel)
+        hosting = _EVENT_CHANNEL_PERMISSIONS.get(event.get("entity_type") or 0, 0) if channel is not None else 0
+        if have & hosting != hosting:
+            raise missing_permissions()
+        own = event.get("creator_id") == str(self.state.bot_id)
+        if not (have & perm.MANAGE_EVENTS or (own and have & perm.CREATE_EVENTS)):
             raise missing_permissions()
 
     async def create_event(self, call: Call) -> JSON:
-        """POST /guilds/{guild_id}/scheduled-events (Manage Events or Create Events)."""
+        """POST /guilds/{guild_id}/scheduled-events: at most 100 scheduled or active events per guild."""
         guild = self.guild(call)
-        body = call.json()
-        self._require_events(guild, None)
-        event: JSON = {
-            "id": str(self.state.next_id()),
-            "guild_id": str(guild.id),
-            "channel_id": None,
-            "creator_id": str(self.state.bot_id),
-            "name": None,
-            "description": None,
-            "scheduled_start_time": None,
-            "scheduled_end_time": None,
-            "privacy_level": 2,
-            "status": EVENT_SCHEDULED,
-            "entity_type": None,
-            "entity_id": None,
-            "entity_metadata": None,
-            "user_count": 0,
-            "image": None,
-            "recurrence_rule": None,
-            "guild_scheduled_event_exceptions": [],
-        }
-        self._apply_event(guild, event, body, creating=True)
+        event = self.state.blank_event(guild, self.state.bot_id)
+        merged = self._checked_event(guild, event, call.json(), creating=True)
+        self._require_events(guild, merged)
+        uncompleted = [e for e in self._events(guild).values() if e["status"] in (EVENT_SCHEDULED, EVENT_ACTIVE)]
+        if len(uncompleted) >= MAX_UNCOMPLETED_EVENTS:
+            raise ApiError(
+                400, Code.MAX_SCHEDULED_EVENTS, "Maximum number of uncompleted guild scheduled events reached (100)"
+            )
+        event.update(merged)
         return self.state.event_payload(self.world.create_event(guild, event))
 
     async def edit_event(self, call: Call) -> JSON:
-        """PATCH /guilds/{guild_id}/scheduled-events/{id}."""
+        """PATCH /guilds/{guild_id}/scheduled-events/{id}: a completed or canceled event stays as it is."""
         guild = self.guild(call)
         event = self._event(guild, call)
         self._require_events(guild, event)
-        self._apply_event(guild, event, call.json(), creating=False)
+        if event["status"] in (EVENT_COMPLETED, EVENT_CANCELED):
+            raise ApiError(400, Code.EVENT_FINISHED, "Cannot update a finished event")
+        merged = self._checked_event(guild, event, call.json(), creating=False)
+        self._require_events(guild, merged)
+        event.update(merged)
         return self.state.event_payload(self.world.update_event(guild, event))
 
     async def delete_event(self, call: Call) -> None:
@@ -495,8 +543,11 @@ class GuildRoutes(RouteSet):
         self._require_events(guild, event)
         self.world.delete_event(guild, event)
 
-    def _apply_event(self, guild: Guild, event: JSON, body: JSON, *, creating: bool) -> None:
-        merged = {**event, **{k: v for k, v in body.items() if k in event or k == "entity_metadata"}}
+    def _checked_event(self, guild: Guild, event: JSON, body: JSON, *, creating: bool) -> JSON:
+        """The event with the body's fields applied, as Discord validates it (50035 otherwise)."""
+        writable = _EVENT_FIELDS if creating else (*_EVENT_FIELDS, "status")
+        keep_on_null = ("status", "entity_type")
+        merged = {**event, **{k: v for k, v in body.items() if k in writable and not (v is None and k in keep_on_null)}}
         errors = FormErrors()
         if creating or "name" in body:
             bad_length(errors, ("name",), merged.get("name"), 1, 100)
@@ -504,15 +555,16 @@ class GuildRoutes(RouteSet):
         if merged.get("privacy_level") != 2:
             errors.add(("privacy_level",), "BASE_TYPE_CHOICES", "Value must be one of {2}.")
         entity_type = merged.get("entity_type")
-        if entity_type not in (1, 2, 3):
+        if entity_type not in (EVENT_STAGE, EVENT_VOICE, EVENT_EXTERNAL):
             errors.add(("entity_type",), "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}.")
         start = _parse_time(errors, "scheduled_start_time", merged.get("scheduled_start_time"), required=True)
-        end = _parse_time(errors, "scheduled_end_time", merged.get("scheduled_end_time"), required=entity_type == 3)
-        now = dt.datetime.now(dt.UTC)
+        end = _parse_time(
+            errors, "scheduled_end_time", merged.get("scheduled_end_time"), required=entity_type == EVENT_EXTERNAL
+        )
         if (
             start is not None
             and "scheduled_start_time" in body
-            and start < now
+            and start < self.config.now()
             and merged.get("status") == EVENT_SCHEDULED
         ):
             errors.add(
@@ -526,16 +578,18 @@ class GuildRoutes(RouteSet):
                 "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
                 "Cannot schedule event to end before starting.",
             )
-        if entity_type == 3:
-            metadata = merged.get("entity_metadata") or {}
-            bad_length(errors, ("entity_metadata", "location"), metadata.get("location"), 1, 100)
+        if entity_type == EVENT_EXTERNAL:
+            metadata = merged.get("entity_metadata")
+            location = metadata.get("location") if isinstance(metadata, dict) else None
+            bad_length(errors, ("entity_metadata", "location"), location, 1, 100)
             merged["channel_id"] = None
-        elif entity_type in (1, 2):
+            merged["entity_metadata"] = {"location": location}
+        elif entity_type in _EVENT_CHANNELS:
             channel = guild.channels.get(int(merged.get("channel_id") or 0))
-            if channel is None or channel.type != CHANNEL_VOICE:
+            if channel is None or channel.type != _EVENT_CHANNELS[entity_type]:
                 errors.add(("channel_id",), "CHANNEL_TYPE_INVALID", "Channel must be a stage or voice channel")
             merged["entity_metadata"] = None
-        status = body.get("status", event["status"])
+        status = merged["status"]
         if status != event["status"] and status not in _EVENT_TRANSITIONS.get(int(event["status"]), set()):
             errors.add(("status",), "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION", "Invalid status transition.")
         errors.raise_if_any()
@@ -543,7 +597,14 @@ class GuildRoutes(RouteSet):
         merged["scheduled_end_time"] = iso(end) if end else None
         if merged.get("channel_id") is not None:
             merged["channel_id"] = str(merged["channel_id"])
-        event.update(merged)
+        if body.get("image") is not None:
+            merged["image"] = hashlib.sha256(str(body["image"]).encode()).hexdigest()[:32]
+        return merged
+
+
+def _true(value: str | None) -> bool:
+    """A boolean query string parameter."""
+    return value in ("true", "1", "True")
 
 
 def _parse_time(errors: FormErrors, name: str, value: Any, *, required: bool) -> dt.datetime | None:

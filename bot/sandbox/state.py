@@ -19,12 +19,14 @@ DISCORD_EPOCH_MS = 1420070400000
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 CHANNEL_TEXT = 0
+CHANNEL_DM = 1
 CHANNEL_VOICE = 2
 CHANNEL_CATEGORY = 4
 CHANNEL_ANNOUNCEMENT = 5
 CHANNEL_ANNOUNCEMENT_THREAD = 10
 CHANNEL_PUBLIC_THREAD = 11
 CHANNEL_PRIVATE_THREAD = 12
+CHANNEL_STAGE = 13
 CHANNEL_FORUM = 15
 CHANNEL_TYPES = (CHANNEL_TEXT, CHANNEL_VOICE, CHANNEL_CATEGORY, CHANNEL_ANNOUNCEMENT, CHANNEL_FORUM)
 THREAD_TYPES = (CHANNEL_ANNOUNCEMENT_THREAD, CHANNEL_PUBLIC_THREAD, CHANNEL_PRIVATE_THREAD)
@@ -36,6 +38,9 @@ FLAG_HAS_THREAD = 1 << 5
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
 FLAG_COMPONENTS_V2 = 1 << 15
+
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+EVENT_STAGE, EVENT_VOICE, EVENT_EXTERNAL = 1, 2, 3
 
 _MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -83,6 +88,16 @@ class User:
     global_name: str | None = None
     bot: bool = False
     locale: str = "en-US"
+    dms_open: bool = True
+
+
+@dataclass
+class DMChannel:
+    """A direct message channel between the bot and one user."""
+
+    id: int
+    recipient_id: int
+    last_message_id: int | None = None
 
 
 @dataclass
@@ -269,6 +284,7 @@ class SandboxState:
         self.users: dict[int, User] = {}
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
+        self.dm_channels: dict[int, DMChannel] = {}
         self.messages: dict[int, Message] = {}
         self.channel_messages: dict[int, list[int]] = {}
         self.attachments: dict[int, Attachment] = {}
@@ -306,6 +322,10 @@ class SandboxState:
                 return role
         return None
 
+    def dm_with(self, user_id: int) -> DMChannel | None:
+        """The bot's DM channel with a user, if it was opened."""
+        return next((dm for dm in self.dm_channels.values() if dm.recipient_id == user_id), None)
+
     def channel_messages_of(self, channel_id: int, *, include_ephemeral: bool = False) -> list[Message]:
         """Messages of a channel, oldest first."""
         result = []
@@ -314,6 +334,27 @@ class SandboxState:
             if message is not None and (include_ephemeral or not message.ephemeral):
                 result.append(message)
         return result
+
+    def blank_event(self, guild: Guild, creator_id: int) -> JSON:
+        """A new scheduled event with Discord's defaults, before its fields are set (events are stored as payloads)."""
+        return {
+            "id": str(self.next_id()),
+            "guild_id": str(guild.id),
+            "channel_id": None,
+            "creator_id": str(creator_id),
+            "name": None,
+            "description": None,
+            "scheduled_start_time": None,
+            "scheduled_end_time": None,
+            "privacy_level": 2,
+            "status": EVENT_SCHEDULED,
+            "entity_type": None,
+            "entity_id": None,
+            "entity_metadata": None,
+            "image": None,
+            "recurrence_rule": None,
+            "guild_scheduled_event_exceptions": [],
+        }
 
     def commands_for(self, guild_id: int | None) -> list[JSON]:
         """Registered commands of a guild (or the global ones for None)."""
@@ -334,6 +375,9 @@ class SandboxState:
         self.messages[message.id] = message
         self.channel_messages.setdefault(message.channel_id, []).append(message.id)
         channel = self.channels.get(message.channel_id)
+        dm = self.dm_channels.get(message.channel_id)
+        if dm is not None:
+            dm.last_message_id = message.id
         if not message.ephemeral and channel is not None:
             channel.last_message_id = message.id
             if channel.thread is not None and message.id != channel.id:
@@ -430,6 +474,16 @@ class SandboxState:
         elif channel.type == CHANNEL_VOICE:
             payload.update(bitrate=64000, user_limit=0, rtc_region=None, rate_limit_per_user=0)
         return payload
+
+    def dm_channel_payload(self, dm: DMChannel) -> JSON:
+        """A DM channel object, with the one recipient."""
+        return {
+            "id": str(dm.id),
+            "type": CHANNEL_DM,
+            "last_message_id": str(dm.last_message_id) if dm.last_message_id else None,
+            "flags": 0,
+            "recipients": [self.user_payload(self.users[dm.recipient_id])],
+        }
 
     def thread_payload(self, channel: Channel) -> JSON:
         """A thread channel object."""
@@ -626,9 +680,11 @@ class SandboxState:
                 payload["member"] = self.member_payload(guild, member, with_user=False)
         return payload
 
-    def event_payload(self, event: JSON) -> JSON:
-        """A guild scheduled event object (events are stored as payloads)."""
+    def event_payload(self, event: JSON, *, user_count: bool = False) -> JSON:
+        """A guild scheduled event object (events are stored as payloads); `user_count` as `with_user_count` asks."""
         payload = dict(event)
+        if user_count:
+            payload["user_count"] = 0
         creator = self.users.get(int(event["creator_id"])) if event.get("creator_id") else None
         if creator is not None:
             payload["creator"] = self.user_payload(creator)
@@ -723,8 +779,9 @@ class Clock(Protocol):
 class SandboxConfig:
     """Timing rules: interaction deadline, interaction token lifetime, nonce window (seconds), and the clock.
 
-    The clock times the nonce window and the rate limits, so tests move it instead of sleeping;
-    without one the sandbox reads the real time.
+    The clock times the nonce window, the rate limits and the scheduled events (no start in the past,
+    external events starting and ending on time), so tests move it instead of sleeping; without one
+    the sandbox reads the real time.
     """
 
     interaction_deadline: float = 3.0
@@ -735,3 +792,7 @@ class SandboxConfig:
     def seconds(self) -> float:
         """The clock's time in Unix seconds."""
         return self.clock.now().timestamp() if self.clock is not None else time.time()
+
+    def now(self) -> dt.datetime:
+        """The clock's current instant (timezone-aware)."""
+        return self.clock.now() if self.clock is not None else dt.datetime.now(dt.UTC)

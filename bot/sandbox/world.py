@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import mimetypes
 from dataclasses import replace
 from typing import Any
@@ -13,10 +14,15 @@ from .state import (
     CHANNEL_CATEGORY,
     CHANNEL_FORUM,
     CHANNEL_TEXT,
+    EVENT_ACTIVE,
+    EVENT_COMPLETED,
+    EVENT_EXTERNAL,
+    EVENT_SCHEDULED,
     FLAG_HAS_THREAD,
     JSON,
     Attachment,
     Channel,
+    DMChannel,
     Guild,
     Member,
     Message,
@@ -59,6 +65,14 @@ class World:
         user = User(self.state.next_id(), name, name, bot=bot, locale=locale)
         self.state.users[user.id] = user
         return user
+
+    def open_dm(self, user: User) -> DMChannel:
+        """The bot's DM channel with a user, opened on first use (Discord dispatches nothing for it)."""
+        dm = self.state.dm_with(user.id)
+        if dm is None:
+            dm = DMChannel(self.state.next_id(), user.id)
+            self.state.dm_channels[dm.id] = dm
+        return dm
 
     def create_guild(self, name: str, *, owner_id: int, bot_permissions: int, locale: str) -> Guild:
         """Create a guild with @everyone, #general, its owner and the bot (with its managed role)."""
@@ -388,6 +402,23 @@ class World:
         """Delete a scheduled event and dispatch GUILD_SCHEDULED_EVENT_DELETE."""
         guild.scheduled_events.pop(int(event["id"]), None)
         self._dispatch("GUILD_SCHEDULED_EVENT_DELETE", self.state.event_payload(event), guild.id)
+
+    def run_event_automation(self, guild: Guild, now: dt.datetime) -> None:
+        """Discord's status automation up to `now`: an external event becomes ACTIVE at its start, COMPLETED at its end.
+
+        Each change is dispatched as GUILD_SCHEDULED_EVENT_UPDATE.
+        """
+        for event in list(guild.scheduled_events.values()):
+            if event["entity_type"] != EVENT_EXTERNAL:
+                continue
+            start = dt.datetime.fromisoformat(event["scheduled_start_time"])
+            end = dt.datetime.fromisoformat(event["scheduled_end_time"]) if event["scheduled_end_time"] else None
+            if event["status"] == EVENT_SCHEDULED and now >= start:
+                event["status"] = EVENT_ACTIVE
+                self.update_event(guild, event)
+            if event["status"] == EVENT_ACTIVE and end is not None and now >= end:
+                event["status"] = EVENT_COMPLETED
+                self.update_event(guild, event)
 
 
 def parse_overwrites(raw: Any) -> dict[int, Overwrite]:

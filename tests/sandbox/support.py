@@ -145,6 +145,15 @@ def build_bot() -> SandboxBot:
         else:
             await interaction.response.send_message(f"gave {role.name} to {member.display_name}")
 
+    @tree.command(name="remind", description="Send yourself a reminder by direct message")
+    async def remind(interaction: discord.Interaction, text: str) -> None:
+        try:
+            await interaction.user.send(text)
+        except discord.Forbidden as error:
+            await interaction.response.send_message(f"forbidden {error.code}", ephemeral=True)
+        else:
+            await interaction.response.send_message("sent", ephemeral=True)
+
     @tree.command(name="slow", description="Answers too late when the sandbox's deadline is 0")
     async def slow(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("too late")

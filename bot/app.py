@@ -22,6 +22,9 @@ from bot.guilds.settings import GuildSettingsService
 from bot.onboarding.service import OnboardingService
 from bot.scheduling import Scheduler
 from bot.scheduling.leader import leadership_for
+from bot.summits import calendars
+from bot.summits.calendars import CalendarService
+from bot.summits.service import PLAN_JOB, PLAN_SECONDS, EventService
 from db.migrate import upgrade
 from db.repositories import read_revisions
 from db.session import DatabaseGone, create_engine, create_session_factory, startup_lock
@@ -51,6 +54,8 @@ class App:
     onboarding: OnboardingService
     announcements: AnnouncementService
     feeds: FeedService
+    events: EventService
+    calendars: CalendarService
     _watcher: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
@@ -67,6 +72,10 @@ class App:
         fetcher = Fetcher(allow_private=settings.feeds_allow_private)
         feeds = FeedService(sessions, clock, fetcher, directory, guild_settings)
         scheduler.every(POLL_JOB, POLL_SECONDS, feeds.poll_due)
+        events = EventService(sessions, clock)
+        scheduler.every(PLAN_JOB, PLAN_SECONDS, events.plan)
+        calendar_service = CalendarService(sessions, clock, fetcher, events)
+        scheduler.every(calendars.POLL_JOB, calendars.POLL_SECONDS, calendar_service.poll_due)
         return cls(
             settings=settings,
             engine=engine,
@@ -80,6 +89,8 @@ class App:
             onboarding=OnboardingService(sessions),
             announcements=AnnouncementService(sessions, clock),
             feeds=feeds,
+            events=events,
+            calendars=calendar_service,
         )
 
     async def start(self, *, watch: bool = False) -> None:
@@ -88,6 +99,7 @@ class App:
             async with startup_lock(self.engine):
                 await upgrade(self.engine)
                 await self.directory.load(seed_file=self.settings.seed_file)
+                await self.events.sync_directory(self.directory.list_summits())
         except (OSError, SQLAlchemyError, DatabaseGone) as error:
             raise DatabaseUnavailable(_reason(error)) from error
         if watch:
@@ -100,6 +112,8 @@ class App:
         self.guild_settings.refresh(revisions.get("guild_settings", 0))
         if revisions.get("directory", 0) != self.directory.revision:
             await self.directory.refresh()
+            await self.events.sync_directory(self.directory.list_summits())
+        await self.events.refresh(revisions.get("events", 0))
 
     async def _watch(self) -> None:
         failing = False

@@ -23,6 +23,7 @@ from bot.errors import log_incident
 from bot.errors.reporting import BotTree
 from bot.i18n.translator import BotTranslator
 from bot.ui.base import answer_unclaimed
+from bot.web import WebServer
 from db.repositories import get_state, set_state
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ class CodeForAllBot(commands.Bot):
             claim_timeout=timedelta(seconds=app.settings.delivery_claim_seconds),
             send_timeout=app.settings.delivery_claim_seconds / 3,
         )
-        self.dispatcher = Dispatcher(app.sessions, app.clock, DiscordSender(self), policy, self._guild_locale)
+        self.web = WebServer(app) if app.settings.web_port is not None else None
+        self.sender = DiscordSender(self)
+        self.dispatcher = Dispatcher(app.sessions, app.clock, self.sender, policy, self._guild_locale)
 
     async def setup_hook(self) -> None:
         """Migrate, load the directory, load every cog, start the scheduler, sync commands if changed."""
@@ -80,6 +83,8 @@ class CodeForAllBot(commands.Bot):
         self.dispatcher.attach(self.scheduler)
         self.app.bell.subscribe(self.dispatcher.wake)
         self.scheduler.start()
+        if self.web is not None:
+            await self.web.start(self.settings.web_host, self.settings.web_port or 0)
         await self.sync_commands_if_changed()
         # The directory indexes are long-lived: keep them out of the cyclic collector's full passes.
         gc.collect()
@@ -126,5 +131,7 @@ class CodeForAllBot(commands.Bot):
     async def close(self) -> None:
         """Stop the scheduled work, then Discord, then the application's database."""
         await self.scheduler.shutdown()
+        if self.web is not None:
+            await self.web.stop()
         await super().close()
         await self.app.close()

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=0, ge=0, le=65535)
     delivery_poll_seconds: float = Field(default=10.0, gt=0, le=3600)
     delivery_claim_seconds: float = Field(default=60.0, gt=0, le=240)
+    web_port: int | None = Field(default=None, ge=0, le=65535)
+    web_host: str = "127.0.0.1"
+    web_public_url: str | None = None
 
     @field_validator("log_level")
     @classmethod
@@ -66,7 +69,7 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("discord_api_url", "discord_gateway_url")
+    @field_validator("discord_api_url", "discord_gateway_url", "web_public_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if not value:

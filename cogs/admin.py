@@ -8,11 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.announcements.times import zone
 from bot.directory.authority import Right, directory_right
 from bot.errors import UserError
 from bot.guilds.settings import GuildConfig
 from bot.i18n import LANGUAGES, N_, Localeish, t
+from bot.summits.reminders import DEFAULT_OFFSETS, format_offsets, parse_offsets
+from bot.times import zone
 from bot.types import Interaction
 from bot.ui.announcements import zone_choices
 from bot.ui.checks import check_can_post
@@ -40,11 +41,14 @@ def _describe(guild: discord.Guild, config: GuildConfig, home_guild_id: int | No
         locale=LANGUAGES.get(language, language),
     )
     channel = f"<#{config.organisers_channel_id}>" if config.organisers_channel_id else t(locale, "none")
+    events = f"<#{config.events_channel_id}>" if config.events_channel_id else t(locale, "none")
     return "\n".join(
         [
             described,
             t(locale, "Organisers' channel: {channel}", channel=channel),
             t(locale, "Time zone: {zone}", zone=config.timezone or "UTC"),
+            t(locale, "Events channel: {channel}", channel=events),
+            t(locale, "Event reminders: {offsets}", offsets=config.reminder_offsets or DEFAULT_OFFSETS),
             directory,
         ]
     )
@@ -160,6 +164,40 @@ class Admin(commands.Cog):
             return
         name = zone(timezone).key if timezone else None
         config = await self.bot.guild_settings.update(interaction.guild.id, timezone=name)
+        await self._saved(interaction, config)
+
+    @settings.command(name="events-channel", description="Choose where I post new events and their reminders")
+    @app_commands.describe(channel="A channel members read; leave empty to see the current one", reset="Post nowhere")
+    async def events_channel(
+        self, interaction: Interaction, channel: discord.TextChannel | None = None, reset: bool = False
+    ) -> None:
+        """Show, set or reset the events channel; the reminders planned follow it."""
+        assert interaction.guild is not None
+        if await self._shown_instead(interaction, channel is not None, reset):
+            return
+        if channel is not None:
+            check_can_post(channel)
+        config = await self.bot.guild_settings.update(
+            interaction.guild.id, events_channel_id=channel.id if channel else None
+        )
+        await self.bot.app.events.plan()
+        await self._saved(interaction, config)
+
+    @settings.command(name="reminders", description="Choose how long before an event its reminders go out")
+    @app_commands.describe(
+        offsets="e.g. 30d, 7d, 1d, 1h, 0 (0: at the start); leave empty to see the current ones",
+        reset="Back to 30d, 7d, 1d, 1h, 0",
+    )
+    async def reminders(
+        self, interaction: Interaction, offsets: app_commands.Range[str, 1, 100] | None = None, reset: bool = False
+    ) -> None:
+        """Show, set or reset the reminder offsets; reminders already planned move with them."""
+        assert interaction.guild is not None
+        if await self._shown_instead(interaction, offsets is not None, reset):
+            return
+        text = format_offsets(parse_offsets(offsets)) if offsets else None
+        config = await self.bot.guild_settings.update(interaction.guild.id, reminder_offsets=text)
+        await self.bot.app.events.plan()
         await self._saved(interaction, config)
 
     async def _shown_instead(self, interaction: Interaction, given: bool, reset: bool) -> bool:

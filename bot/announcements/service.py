@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.announcements.times import local_text, parse_local, zone
 from bot.clock import Clock
 from bot.delivery.outbox import CANCELLED, PENDING, Payload, enqueue
 from bot.errors import UserError
 from bot.i18n import N_
+from bot.times import local_text, parse_local, zone
 from db.models import Announcement, Delivery
 
 KIND = "announcement"

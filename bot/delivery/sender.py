@@ -70,6 +70,18 @@ class DiscordSender:
         except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:
             raise classify(error) from error
 
+    async def post_direct(self, user: discord.User | discord.Member, content: str) -> int:
+        """Send a member a direct message now, in answer to something they just asked; returns the DM channel's id.
+
+        Raises PermanentDeliveryError with Discord's code (50007 when the member does not accept direct messages).
+        """
+        try:
+            channel = user.dm_channel or await user.create_dm()
+            await channel.send(content, allowed_mentions=discord.AllowedMentions.none())
+            return channel.id
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:
+            raise classify(error) from error
+
     async def follow_up(self, item: Outgoing, message_id: int) -> None:
         """Crosspost to followers and open the thread, as asked; a step already done counts as done."""
         payload = item.payload

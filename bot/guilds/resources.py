@@ -22,6 +22,14 @@ class GuildResources:
             )
             return {row.name: (row.kind, row.discord_id) for row in rows}
 
+    async def of_kind(self, guild_id: int, kind: str) -> dict[str, int]:
+        """owner -> discord id of every stored object of this kind in the guild."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(GuildResource).where(GuildResource.guild_id == guild_id, GuildResource.kind == kind)
+            )
+            return {row.owner: row.discord_id for row in rows}
+
     async def remember(self, guild_id: int, owner: str, name: str, kind: str, discord_id: int) -> None:
         """Store (or replace) one created object."""
         async with self._sessions.begin() as session:

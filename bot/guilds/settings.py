@@ -20,9 +20,18 @@ class GuildConfig:
     locale: str | None = None
     organisers_channel_id: int | None = None
     timezone: str | None = None
+    events_channel_id: int | None = None
+    reminder_offsets: str | None = None
 
 
-SETTINGS = ("organiser_role_id", "locale", "organisers_channel_id", "timezone")
+SETTINGS = (
+    "organiser_role_id",
+    "locale",
+    "organisers_channel_id",
+    "timezone",
+    "events_channel_id",
+    "reminder_offsets",
+)
 
 
 def is_organiser(config: GuildConfig, role_ids: Iterable[int], *, manage_guild: bool) -> bool:

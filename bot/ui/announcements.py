@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 
 from bot.announcements.service import MAX_BODY, MAX_TITLE, AnnouncementService, Draft, Scheduled, embed
-from bot.announcements.times import complete_zones
 from bot.errors.reporting import report_error
 from bot.i18n import N_, Localeish, t
+from bot.times import complete_zones
 from bot.types import Interaction
 from bot.ui.checks import NotOrganiser, member_is_organiser, require_organiser
 from bot.ui.forms import Form, FormField

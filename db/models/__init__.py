@@ -4,6 +4,7 @@ from db.models.announcements import Announcement
 from db.models.base import Base, Timestamped, UTCDateTime, utcnow
 from db.models.delivery import Delivery
 from db.models.directory import ChangeRecord, Chapter, ImportRun, Project, Summit
+from db.models.events import Calendar, Event, EventFollower
 from db.models.feeds import Feed, FeedEntry, FeedSubscription
 from db.models.guilds import GuildResource, GuildSettings
 from db.models.proposals import Proposal
@@ -13,9 +14,12 @@ __all__ = [
     "Announcement",
     "Base",
     "BotState",
+    "Calendar",
     "ChangeRecord",
     "Chapter",
     "Delivery",
+    "Event",
+    "EventFollower",
     "Feed",
     "FeedEntry",
     "FeedSubscription",

@@ -20,6 +20,8 @@ class GuildSettings(Timestamped, Base):
     locale: Mapped[str | None] = mapped_column(String(10))
     organisers_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    events_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    reminder_offsets: Mapped[str | None] = mapped_column(String(100))
 
 
 class GuildResource(Base):

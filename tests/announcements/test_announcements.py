@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.announcements.service import KIND, AnnouncementService, Draft, payload
-from bot.announcements.times import complete_zones, local_text, parse_local
 from bot.clock import FakeClock
 from bot.delivery.outbox import CANCELLED, PENDING
 from bot.errors import UserError
+from bot.times import complete_zones, local_text, parse_local
 from db.models import Delivery
 
 NOW = datetime(2027, 10, 1, tzinfo=UTC)

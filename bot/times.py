@@ -13,6 +13,7 @@ from bot.i18n import N_
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 _LOCAL = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})")
 MAX_AHEAD = timedelta(days=366)
+TOO_FAR = N_("Announcements can be scheduled at most a year ahead.")
 UNKNOWN_ZONE = N_("“{zone}” is not a time zone I know: pick one from the list, e.g. Europe/Bucharest.")
 
 
@@ -43,8 +44,10 @@ def zone(name: str) -> ZoneInfo:
         raise UserError(UNKNOWN_ZONE, zone=name) from None
 
 
-def parse_local(text: str, zone_name: str, now: datetime) -> datetime:
-    """The UTC instant of local `text` (YYYY-MM-DD HH:MM) in `zone_name`, which must lie in the coming year."""
+def parse_local(
+    text: str, zone_name: str, now: datetime, *, ahead: timedelta = MAX_AHEAD, too_far: str = TOO_FAR
+) -> datetime:
+    """The UTC instant of local `text` (YYYY-MM-DD HH:MM) in `zone_name`, after `now` and at most `ahead` of it."""
     tz = zone(zone_name)
     match = _LOCAL.fullmatch(text.strip())
     if match is None:
@@ -65,8 +68,8 @@ def parse_local(text: str, zone_name: str, now: datetime) -> datetime:
         raise UserError(
             N_("{when} in {zone} is already past: choose a time in the future."), when=text.strip(), zone=tz.key
         )
-    if instant > now + MAX_AHEAD:
-        raise UserError(N_("Announcements can be scheduled at most a year ahead."))
+    if instant > now + ahead:
+        raise UserError(too_far)
     return instant
 
 

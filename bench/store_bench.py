@@ -30,7 +30,7 @@ from directory_bench import REAL_FILES, SHARED, percentiles, synthetic_projects 
 from sqlalchemy import insert, select  # noqa: E402
 
 from bot.config import DEFAULT_SEED_FILE, load_settings  # noqa: E402
-from bot.directory import formats  # noqa: E402
+from bot.directory.records import columns  # noqa: E402
 from bot.directory.service import DirectoryService  # noqa: E402
 from bot.offline import SandboxSession, start_session  # noqa: E402
 from bot.sandbox import InteractionTimeout  # noqa: E402
@@ -141,7 +141,7 @@ async def prepare(database_url: str, synthetic: int) -> tuple[int, int]:
         revision = await bump_revision(session, "directory")
         rows = []
         for record in batch.projects:
-            values = formats.project_values(record)
+            values = columns(record)
             rows.append({**values, "chapter_id": ids[values.pop("chapter")], "revision": revision})
         await session.execute(insert(Project), rows)
     counts = len(directory.chapters), len(directory.projects) + len(rows)

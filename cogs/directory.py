@@ -29,6 +29,7 @@ from bot.ui.directory import (
     chapter_embed,
     chapters_listing,
     country_choices,
+    file_label,
     find_country_code,
     find_region,
     find_tier,
@@ -394,7 +395,8 @@ class Directory(commands.Cog):
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        batch = await parse_isolated(data, file.filename)
+        label = file_label(file.filename)
+        batch = await parse_isolated(data, file.filename, name=label)
         locale = interaction.locale
         shown = time.monotonic()
 
@@ -405,7 +407,7 @@ class Directory(commands.Cog):
                 text = t(
                     locale,
                     "Importing {filename}: {done} of {total} records…",
-                    filename=file.filename,
+                    filename=label,
                     done=number(locale, done),
                     total=number(locale, total),
                 )
@@ -414,7 +416,7 @@ class Directory(commands.Cog):
         report = await self.directory.import_batch(
             batch, progress=progress, source=file.filename, **_actor(interaction)
         )
-        lines = [t(locale, "Imported **{filename}**: {summary}.", filename=file.filename, summary=report.summary())]
+        lines = [t(locale, "Imported **{filename}**: {summary}.", filename=label, summary=report.summary())]
         lines += [issue_line(issue, locale) for issue in report.issues[:10]]
         if len(report.issues) > 10:
             lines.append(t(locale, "… and {count} more.", count=len(report.issues) - 10))

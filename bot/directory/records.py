@@ -263,7 +263,7 @@ class DirectoryDataError(UserError, ValueError):
 
 def _sentence(text: str) -> str:
     text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "。", "!", "?", ")")) else text + "."
+    return text if text.endswith((".", "。", "!", "?", ")", "…")) else text + "."
 
 
 def validate(kind: type[R], values: Mapping[str, Any]) -> R:

@@ -38,6 +38,7 @@ _LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 _BARE_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)+(?:[/:?#]\S*)?$")
 _MULTILINE = frozenset("\n\t")
 _TOO_LONG = N_("{field} is too long (limit: {limit}, given: {length})")
+_ITEM_TOO_LONG = N_("each item of {field} can be at most {limit} characters (given: {length})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,10 +347,15 @@ def strings(item: Rule[str | None]) -> Rule[tuple[str, ...]]:
         problems: list[Problem] = []
         clean = [collect(problems, item, i, name, None) for i in _limited(value, name)]
         if problems:
-            raise Invalid(*dict.fromkeys(problems))
+            raise Invalid(*dict.fromkeys(_of_an_item(p) for p in problems))
         return tuple(dict.fromkeys(c for c in clean if c))
 
     return read
+
+
+def _of_an_item(found: Problem) -> Problem:
+    """An item's problem as the list's: its length limit is each item's, not the whole list's."""
+    return Problem(_ITEM_TOO_LONG, found.params) if found.message == _TOO_LONG else found
 
 
 def pairs(key_rule: Rule[str | None], value_rule: Rule[str | None]) -> Rule[tuple[tuple[str, str], ...]]:

@@ -13,6 +13,7 @@ from bot.errors.reporting import report_error
 from bot.i18n import N_, Localeish, t
 from bot.times import complete_zones
 from bot.types import Interaction
+from bot.ui.base import claim
 from bot.ui.checks import NotOrganiser, member_is_organiser, require_organiser
 from bot.ui.forms import Form, FormField
 
@@ -91,6 +92,7 @@ class Preview(discord.ui.View):
 
     async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
         """The author only, and only while an organiser."""
+        claim(interaction)
         if interaction.user.id != self.draft.author_id or not await member_is_organiser(interaction):
             raise NotOrganiser()
         return True

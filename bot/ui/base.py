@@ -28,6 +28,16 @@ Authorise = Callable[[Interaction], Awaitable[None]]
 
 NOT_YOURS = N_("This was opened for someone else: run the command yourself.")
 EXPIRED = N_("This has expired and nothing was saved: run the command again.")
+STALE = N_("This button is no longer valid: run the command again.")
+
+
+def claim(interaction: Interaction) -> None:
+    """Mark an interaction as handled by a component, so that `answer_unclaimed` leaves it alone.
+
+    Call it before the handler's first await: discord.py starts the handler's task before the task that
+    runs ``on_interaction``, so a claim made then is seen there.
+    """
+    interaction.extras[CLAIMED] = True
 
 
 class Guard:
@@ -41,7 +51,7 @@ class Guard:
 
     async def check(self, interaction: Interaction) -> bool:
         """Refuse (with a sentence) anyone but the owner, a use after expiry, and an owner who lost the right."""
-        interaction.extras[CLAIMED] = True
+        claim(interaction)
         if interaction.user.id != self.owner_id:
             raise UserError(NOT_YOURS)
         if self._clock.now() >= self.expires_at:
@@ -88,17 +98,24 @@ class BaseModal(discord.ui.Modal):
         self, interaction: Interaction, error: Exception, /
     ) -> None:
         """Route to the bot's one error reporter."""
-        interaction.extras[CLAIMED] = True
+        claim(interaction)
         await report_error(interaction, error, f"modal {self.title}")
 
 
 async def answer_unclaimed(interaction: Interaction) -> None:
-    """Answer a submit of one of our modals that discord.py no longer holds (expired, or the bot restarted).
+    """Answer what discord.py drops unanswered: a button nothing handles, a submit of a modal it no longer holds.
 
-    discord.py looks the modal up and schedules its task before it dispatches ``on_interaction``, and tasks
-    start in the order they were created, so a modal that still exists has marked the interaction by now.
+    A button is stale (its view expired or was decided, the bot restarted) or forged; a modal expired, or the
+    bot restarted. discord.py looks the view, dynamic item or modal up and starts its task before it dispatches
+    ``on_interaction``, and tasks start in the order they were created, so a handler that exists has claimed
+    the interaction by now (`claim`). Components reach only the application whose message they are on.
     """
-    if interaction.type is not discord.InteractionType.modal_submit or interaction.extras.get(CLAIMED):
+    if interaction.extras.get(CLAIMED):
+        return
+    if interaction.type is discord.InteractionType.component:
+        await report_error(interaction, UserError(STALE), "a stale component")
+        return
+    if interaction.type is not discord.InteractionType.modal_submit:
         return
     custom_id = interaction.data.get("custom_id", "") if interaction.data else ""
     if isinstance(custom_id, str) and custom_id.startswith(MODAL_PREFIX):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.directory.countries import country_name, find_country, suggest_countries
+from bot.directory.formats import shown_name
 from bot.directory.index import normalise
 from bot.directory.records import REGIONS, ImportIssue
 from bot.directory.service import (
@@ -377,6 +378,11 @@ def projects_listing(directory: DirectoryService, args: Mapping[str, str], local
     else:
         empty = t(locale, "No project matches. Try fewer or other words, or /projects with no options to see them all.")
     return Listing(t(locale, "Projects: {filters}", filters=what) if what else t(locale, "Projects"), lines, empty)
+
+
+def file_label(filename: str) -> str:
+    """An uploaded file's name as the answers show it: cut short, its markdown and mentions made inert."""
+    return discord.utils.escape_markdown(discord.utils.escape_mentions(shown_name(filename)))
 
 
 def issue_line(issue: ImportIssue, locale: Localeish) -> str:

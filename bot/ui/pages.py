@@ -20,6 +20,7 @@ from bot.errors.reporting import report_error
 from bot.i18n import N_, Localeish, number, t, tn
 from bot.text import truncate
 from bot.types import Interaction
+from bot.ui.base import STALE, claim
 
 PER_PAGE = 10
 MAX_CUSTOM_ID = 100
@@ -72,10 +73,18 @@ def page_view(
 
 def encode_args(kind: str, args: dict[str, str]) -> str:
     """The arguments as a button id carries them; asks for a shorter query when they cannot fit."""
-    encoded = "|".join(f"{name}{_escape(value)}" for name, value in args.items() if value)
-    if len(f"pg:{kind}:00000:{encoded}") > MAX_CUSTOM_ID:
+    if not fits(kind, args):
         raise UserError(N_("That search is too long to page through: please use fewer or shorter words."))
-    return encoded
+    return _encoded(args)
+
+
+def fits(kind: str, args: dict[str, str]) -> bool:
+    """Whether a button id of any page of this listing has room for these arguments."""
+    return len(f"pg:{kind}:00000:{_encoded(args)}") <= MAX_CUSTOM_ID
+
+
+def _encoded(args: dict[str, str]) -> str:
+    return "|".join(f"{name}{_escape(value)}" for name, value in args.items() if value)
 
 
 def decode_args(encoded: str) -> dict[str, str]:
@@ -90,11 +99,25 @@ def _escape(value: str) -> str:
 class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pg:(?P<kind>[a-z]+):(?P<page>\d+):(?P<args>.*)"
 ):
-    """A previous/next button; stateless, so it keeps working after a restart."""
+    """A previous/next button; stateless, so it keeps working after a restart.
 
-    def __init__(self, kind: str, page: int, args: dict[str, str], label: str, *, disabled: bool = False) -> None:
+    A pressed button is rebuilt with the id it came with, which Discord kept within 100 characters; one whose
+    arguments would not fit again (forged, or made by another version) is answered as stale, and so is an id
+    that does not match the template, by `answer_unclaimed`, since it reaches no button.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        page: int,
+        args: dict[str, str],
+        label: str,
+        *,
+        disabled: bool = False,
+        custom_id: str | None = None,
+    ) -> None:
         self.kind, self.page, self.args = kind, page, args
-        custom_id = f"pg:{kind}:{page}:{encode_args(kind, args)}"
+        custom_id = custom_id or f"pg:{kind}:{page}:{encode_args(kind, args)}"
         super().__init__(
             discord.ui.Button(label=label, custom_id=custom_id, disabled=disabled, style=discord.ButtonStyle.secondary)
         )
@@ -103,10 +126,13 @@ class PageButton(
     async def from_custom_id(  # type: ignore[override]
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PageButton:
-        """Rebuild the button from its custom_id."""
-        args = decode_args(match["args"])
+        """Rebuild the pressed button from its custom_id, and claim the interaction for it."""
         label = getattr(item, "label", None) or ""
-        return cls(match["kind"], int(match["page"]), args, label, disabled=bool(getattr(item, "disabled", False)))
+        disabled = bool(getattr(item, "disabled", False))
+        args = decode_args(match["args"])
+        button = cls(match["kind"], int(match["page"]), args, label, disabled=disabled, custom_id=match.string)
+        claim(interaction)
+        return button
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Show the requested page in place."""
@@ -114,6 +140,8 @@ class PageButton(
             source = _SOURCES.get(self.kind)
             if source is None:
                 raise UserError(N_("This list is no longer available: run the command again."))
+            if not fits(self.kind, self.args):  # no button of ours: forged, or made by another version
+                raise UserError(STALE)
             listing = source(interaction.client, self.args, interaction.locale)
             embed, view = page_view(self.kind, self.args, listing, self.page, interaction.locale)
             await interaction.response.edit_message(embed=embed, view=view)

@@ -43,7 +43,7 @@ async def test_a_1500_character_name_is_reported_and_the_good_records_import(dir
     assert "first-good/q" in directory.projects and "first-good/p" not in directory.projects
     assert [(i.key, i.reason()) for i in report.issues] == [
         ("too-long", "name is too long (limit: 200, given: 1500)"),
-        ("first-good/p", "topics is too long (limit: 100, given: 1500)"),
+        ("first-good/p", "each item of topics can be at most 100 characters (given: 1500)"),
     ]
     assert report.summary().endswith("2 skipped")
 

@@ -52,6 +52,37 @@ def test_deep_nesting_is_refused() -> None:
     assert "nested too deeply" in _refusal(b"[" * 100_000 + b"]" * 100_000, "x.json")
 
 
+def test_a_yaml_syntax_error_is_a_whole_sentence_with_line_and_column() -> None:
+    assert _refusal(b"chapters:\n  - key: a\n    name: b: c\n") == (
+        "X.yaml is not valid YAML: line 3, column 12: mapping values are not allowed here."
+    )
+    assert _refusal(b"chapters:\n\t- a\n") == (
+        "X.yaml is not valid YAML: line 2, column 1: found character '\\t' that cannot start any token."
+    )
+    # The reader's errors carry an offset, not a line: the line and column are counted from it.
+    assert _refusal(b"chapters:\n  - ab\x07\n") == (
+        "X.yaml is not valid YAML: line 2, column 7: unacceptable character #x0007: special characters are not allowed."
+    )
+
+
+def test_a_long_parser_message_is_cut_at_a_word_with_an_ellipsis() -> None:
+    refusal = _refusal(b"chapters: !!" + b"x" * 500 + b" y\n")
+    assert refusal == "X.yaml is not valid YAML: line 1, column 11: could not determine a constructor for the tag…"
+
+
+def test_a_json_syntax_error_gives_line_and_column() -> None:
+    assert _refusal(b'[\n  {"name": "a",\n  }]', "x.json") == (
+        "X.json is not valid JSON: line 3, column 3: expecting property name enclosed in double quotes."
+    )
+    assert _refusal(b'["abc', "x.json") == "X.json is not valid JSON: line 1, column 2: unterminated string."
+
+
+def test_messages_name_the_file_as_the_caller_shows_it() -> None:
+    with pytest.raises(DirectoryDataError) as refused:
+        parse_bytes(b"a: [", "**x**.yaml", name="\\*\\*x\\*\\*.yaml")
+    assert refused.value.translated(None).startswith("\\*\\*x\\*\\*.yaml is not valid YAML: line 1, column 5:")
+
+
 def test_a_file_over_the_size_cap_is_refused_before_parsing() -> None:
     assert "too large" in _refusal(b"#" * (MAX_BYTES + 1))
 

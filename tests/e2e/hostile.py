@@ -358,10 +358,11 @@ class Fuzzer:
         option = target.option
         if target.area == "components":
             return [fit(v, 1, 100) for v in values(page_ids(option["part"], self.strategy(family)), count)]
-        if option.get("type") == ATTACHMENT:
+        kind = STRING if target.area == "forms" else option.get("type")  # a form's type 4 is a text input
+        if kind == ATTACHMENT:
             texts = values(self.strategy(family), count)
             return [(fit(t, 1, 100) + ".yaml", t.encode("utf-8", "surrogatepass")) for t in texts]
-        if option.get("type") in (INTEGER, NUMBER):
+        if kind in (INTEGER, NUMBER):
             if family != "number":
                 return []
             low, high = option.get("min_value", -(2**53)), option.get("max_value", 2**53)

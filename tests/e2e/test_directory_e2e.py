@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 
+import discord
 import pytest
 
 from bot.directory.records import ImportBatch, ProjectRecord
 from bot.directory.service import IMPORT_CHUNK
 from bot.offline import SandboxSession
 from bot.sandbox import InteractionResult
+from bot.sandbox.state import Message
 from bot.ui.directory import network_chart
 from tests.conftest import SHARED_DIRECTORY, needs_shared
 
@@ -146,7 +149,7 @@ async def test_organiser_imports_an_uploaded_file_and_exports(session: SandboxSe
         session, "directory import", user=session.organiser_id, file=(brigade.name, brigade.read_bytes())
     )
     text = result.message.content
-    assert text.startswith(f"Imported **{brigade.name}**")
+    assert text.startswith(f"Imported **{discord.utils.escape_markdown(brigade.name)}**")
     assert "created" in text
     governing = (await slash(session, "chapters", tier="governing")).message.embeds[0]["description"]
     assert "Code for Canada" in governing  # new from the file, tagged Code for All
@@ -205,7 +208,8 @@ async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatc
     result = await slash(
         session, "directory import", user=session.organiser_id, file=(projects.name, projects.read_bytes()), wait=60
     )
-    assert result.message.content.startswith(f"Importing {projects.name}: {IMPORT_CHUNK} of ")
+    shown = discord.utils.escape_markdown(projects.name)
+    assert result.message.content.startswith(f"Importing {shown}: {IMPORT_CHUNK} of ")
     final = await result.wait_for_messages(2, timeout=60)
     assert "created" in final[-1].content
     edits = [
@@ -213,7 +217,7 @@ async def test_a_large_import_shows_progress(session: SandboxSession, monkeypatc
         for e in session.sandbox.exchanges
         if e.method == "PATCH" and e.path.endswith("/messages/@original") and isinstance(e.request_json, dict)
     ]
-    assert any(text.startswith(f"Importing {projects.name}: {IMPORT_CHUNK} of ") for text in edits), edits
+    assert any(text.startswith(f"Importing {shown}: {IMPORT_CHUNK} of ") for text in edits), edits
 
 
 BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -482,3 +486,66 @@ async def test_the_chart_speaks_chinese_without_a_note(session: SandboxSession) 
     assert result.message.attachments and not result.message.content
     english = network_chart(session.bot.directory.overview(), "en-US").png
     assert result.message.attachments[0].data != english
+
+
+def _old_message(s: SandboxSession, custom_id: str) -> Message:
+    """A message the bot posted earlier (another version, another day) with one button of this id."""
+    state = s.sandbox.state
+    button = {"type": 2, "style": 2, "label": "Next ▶", "custom_id": custom_id}
+    message = Message(
+        state.next_id(),
+        s.channel_id,
+        s.guild_id,
+        state.bot_id,
+        components=[{"type": 1, "components": [button]}],
+        application_id=state.application_id,
+    )
+    return s.sandbox.world.create_message(message)
+
+
+@pytest.mark.parametrize(
+    "custom_id",
+    [
+        "pg:Projects:1:wdata",  # no listing kind is written in capitals
+        "pg:p:١:wdata\nmore",  # the template's "." stops at a new line
+        "announce:confirm",  # a preview's button after a restart
+        "pg:p:0:x" + "%" * 40,  # each "%" re-encodes as "%25": it no longer fits in Discord's 100 characters
+    ],
+)
+async def test_a_stale_or_forged_button_is_answered_with_a_sentence(
+    session: SandboxSession, custom_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clicked = await session.sandbox.click(_old_message(session, custom_id), custom_id, session.member_id, timeout=2)
+    assert clicked.message.ephemeral
+    assert clicked.message.content in (
+        "This button is no longer valid: run the command again.",
+        "This list is no longer available: run the command again.",
+    )
+    await session.sandbox.settle()
+    assert len(clicked.messages) == 1 and not clicked.errors
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_page_button_is_answered_once(session: SandboxSession) -> None:
+    result = await slash(session, "projects")
+    following = result.message.buttons[1]["custom_id"]
+    clicked = await session.sandbox.click(result.message, following, session.member_id)
+    await session.sandbox.settle()
+    assert clicked.response_type == 7 and not clicked.record.followup_ids and not clicked.errors
+    assert clicked.message.embeds[0]["footer"]["text"].startswith("Page 2/")
+
+
+async def test_an_upload_that_is_not_yaml_says_where_in_one_sentence(session: SandboxSession) -> None:
+    upload = ("chapters.yaml", b"chapters:\n  - key: a\n    name: b: c\n")
+    result = await slash(session, "directory import", user=session.organiser_id, file=upload)
+    assert result.message.content == (
+        "Chapters.yaml is not valid YAML: line 3, column 12: mapping values are not allowed here."
+    )
+
+
+async def test_an_uploaded_file_name_is_shown_as_typed(session: SandboxSession) -> None:
+    name, shown = "**x**@everyone.yaml", "\\*\\*x\\*\\*@\u200beveryone.yaml"
+    imported = await slash(session, "directory import", user=session.organiser_id, file=(name, b"chapters: []\n"))
+    assert imported.message.content.startswith(f"Imported **{shown}**: ")
+    refused = await slash(session, "directory import", user=session.organiser_id, file=(name, b"a: ["))
+    assert refused.message.content.startswith(f"{shown} is not valid YAML: line 1, column 5: ")

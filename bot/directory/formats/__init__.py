@@ -20,11 +20,16 @@ from bot.i18n import N_
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
-__all__ = ["SUFFIXES", "dump_yaml", "load_file", "parse_bytes", "parse_json", "parse_yaml"]
+__all__ = ["SUFFIXES", "dump_yaml", "load_file", "parse_bytes", "parse_json", "parse_yaml", "shown_name"]
 
 
 def _not_a_directory_file(name: str) -> DirectoryDataError:
     return DirectoryDataError(problem(N_("{name} is not a directory file: use .yaml, .yml or .json."), name=name))
+
+
+def shown_name(filename: str) -> str:
+    """A file's name as messages show it: without folders, at most `SHOWN` characters."""
+    return (Path(filename).name or "file")[:SHOWN]
 
 
 def parse_json(items: Any, name: str, known: Mapping[str, str] | None = None) -> ImportBatch:
@@ -48,12 +53,15 @@ def parse_json(items: Any, name: str, known: Mapping[str, str] | None = None) ->
     )
 
 
-def parse_bytes(data: bytes, filename: str, known: Mapping[str, str] | None = None) -> ImportBatch:
+def parse_bytes(
+    data: bytes, filename: str, known: Mapping[str, str] | None = None, *, name: str | None = None
+) -> ImportBatch:
     """Parse an uploaded directory file, choosing the format from its name and shape.
 
-    ``known`` (see `alias_index`) lands an external file's organisations on the keys already in use.
+    ``known`` (see `alias_index`) lands an external file's organisations on the keys already in use; ``name``
+    is what messages call the file (by default its name, cut to `SHOWN` characters).
     """
-    name = (Path(filename).name or "file")[:SHOWN]
+    name = name or shown_name(filename)
     suffix = Path(filename).suffix.casefold()
     if suffix not in SUFFIXES:
         raise _not_a_directory_file(name)

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import bot
-from bot.directory.formats import parse_bytes
+from bot.directory.formats import parse_bytes, shown_name
 from bot.directory.records import DirectoryDataError, ImportBatch
-from bot.directory.validators import SHOWN, problem
+from bot.directory.validators import problem
 from bot.i18n import N_
 
 TIME_LIMIT = 30.0
@@ -35,12 +35,16 @@ async def parse_isolated(
     filename: str,
     known: Mapping[str, str] | None = None,
     *,
+    name: str | None = None,
     time_limit: float = TIME_LIMIT,
     memory_limit: int = MEMORY_LIMIT,
 ) -> ImportBatch:
-    """`parse_bytes` in a child process; raises `DirectoryDataError` for a bad file or one over the limits."""
-    name = (Path(filename).name or "file")[:SHOWN]
-    request = pickle.dumps((data, filename, dict(known or {}), memory_limit))
+    """`parse_bytes` in a child process; raises `DirectoryDataError` for a bad file or one over the limits.
+
+    ``name`` is what messages call the file (by default its name, cut short).
+    """
+    name = name or shown_name(filename)
+    request = pickle.dumps((data, filename, dict(known or {}), name, memory_limit))
     path = os.pathsep.join(p for p in (_PROJECT, os.environ.get("PYTHONPATH")) if p)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -80,10 +84,10 @@ async def parse_isolated(
 
 def main() -> None:
     """The child: limit memory, parse the request from stdin, write the batch or the problems to stdout."""
-    data, filename, known, memory_limit = pickle.load(sys.stdin.buffer)
+    data, filename, known, name, memory_limit = pickle.load(sys.stdin.buffer)
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     try:
-        result: tuple[str, object] = ("batch", parse_bytes(data, filename, known))
+        result: tuple[str, object] = ("batch", parse_bytes(data, filename, known, name=name))
     except DirectoryDataError as error:
         result = ("error", error.problems)
     sys.stdout.buffer.write(pickle.dumps(result))

@@ -7,20 +7,26 @@ would otherwise expand to gigabytes) and nesting is capped; a mapping remembers 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.reader import ReaderError
 
 from bot.directory.records import DirectoryDataError
-from bot.directory.validators import Fields, problem, shown
+from bot.directory.validators import Fields, problem
 from bot.i18n import N_
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest directory file read."""
 MAX_DEPTH = 32
 """The deepest nesting of lists and mappings in a directory file."""
+DETAIL = 80
+"""The most characters of a parser's message an error quotes."""
+_AT_POSITION = re.compile(r"\s+(?:starting )?at$")
+"""The end of a JSON message that the position completes ("Unterminated string starting at")."""
 
 
 def _error(message: str, /, **params: object) -> DirectoryDataError:
@@ -109,14 +115,45 @@ def load_yaml(text: str, name: str) -> Any:
     except _Refused as refused:
         raise _error(refused.message, name=name, line=refused.line) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
-        mark = getattr(error, "problem_mark", None)
-        detail = getattr(error, "problem", None) or str(error)
-        raise _error(
-            N_("{name} is not valid YAML (line {line}): {detail}"),
-            name=name,
-            line=mark.line + 1 if mark else 1,
-            detail=shown(" ".join(str(detail).split())),
-        ) from None
+        raise _not_yaml(error, text, name) from None
+
+
+def _not_yaml(error: Exception, text: str, name: str) -> DirectoryDataError:
+    """Where the YAML parser stopped (line and column from 1, when it says) and why, in a short phrase."""
+    position: tuple[int, int] | None = None
+    detail = str(error) or type(error).__name__
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        position = (mark.line + 1, mark.column + 1) if mark else None
+        detail = error.problem or error.context or detail
+    elif isinstance(error, ReaderError):
+        position = _position(text, error.position)
+        detail = detail.split("\n")[0]
+    if position is None:
+        return _error(N_("{name} is not valid YAML: {detail}"), name=name, detail=_phrase(detail))
+    line, column = position
+    return _error(
+        N_("{name} is not valid YAML: line {line}, column {column}: {detail}"),
+        name=name,
+        line=line,
+        column=column,
+        detail=_phrase(detail),
+    )
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The line and column (from 1) of the character at `index`."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _phrase(message: str) -> str:
+    """A parser's message on one line, cut at a word boundary with an ellipsis when long."""
+    message = " ".join(message.split())
+    if len(message) <= DETAIL:
+        return message
+    cut = message[: DETAIL - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip(" ,;:") + "…"
 
 
 def load_json(text: str, name: str) -> Any:
@@ -126,10 +163,11 @@ def load_json(text: str, name: str) -> Any:
         return json.loads(text, object_pairs_hook=Fields)
     except json.JSONDecodeError as error:
         raise _error(
-            N_("{name} is not valid JSON (line {line}): {detail}"),
+            N_("{name} is not valid JSON: line {line}, column {column}: {detail}"),
             name=name,
             line=error.lineno,
-            detail=shown(error.msg),
+            column=error.colno,
+            detail=_phrase(_AT_POSITION.sub("", error.msg[:1].lower() + error.msg[1:])),
         ) from None
     except (ValueError, RecursionError):
         raise _error(N_("{name} is not valid JSON, or is nested too deeply."), name=name) from None

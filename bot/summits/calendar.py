@@ -251,8 +251,8 @@ class _Walk:
     """Walks each series' rules lazily before the library lists them, and stops the calendar early.
 
     It stops when the occurrences that are certainly in the window exceed `max_events`, or when the rules walked so
-    far (from each rule's start) exceed STEP_BUDGET or EXPANSION_SECONDS. What it walks is cached by the rules, so
-    the library's listing afterwards reuses it.
+    far (from each rule's start) exceed STEP_BUDGET, or the walking EXPANSION_SECONDS of CPU time. What it walks is
+    cached by the rules, so the library's listing afterwards reuses it.
     """
 
     def __init__(self, start: datetime, end: datetime, max_events: int, days: int) -> None:
@@ -266,11 +266,18 @@ class _Walk:
         self.naive_stop = naive_end + timedelta(days=1)
         self.steps = 0
         self.certain = 0
-        self.deadline = time.thread_time() + EXPANSION_SECONDS
+        self.seconds = 0.0
 
     def series(self, series: recurring_ical_events.Series, removable: int | None) -> None:
         """Walk one series' rules up to the window's end; raise CalendarError when the calendar must stop."""
-        if time.thread_time() > self.deadline:
+        started = time.thread_time()
+        try:
+            self._walk(series, removable, started)
+        finally:
+            self.seconds += time.thread_time() - started
+
+    def _walk(self, series: recurring_ical_events.Series, removable: int | None, started: float) -> None:
+        if self.seconds > EXPANSION_SECONDS:
             raise CalendarError(TOO_COMPLEX)
         rules = getattr(series.recurrence, "rrules", ())
         in_window = 0
@@ -278,7 +285,7 @@ class _Walk:
         for item in heapq.merge(*rules):
             self.steps += 1
             if self.steps > STEP_BUDGET or (
-                self.steps % _CHECK_CLOCK_EVERY == 0 and time.thread_time() > self.deadline
+                self.steps % _CHECK_CLOCK_EVERY == 0 and self.seconds + time.thread_time() - started > EXPANSION_SECONDS
             ):
                 raise CalendarError(TOO_COMPLEX)
             aware = item.tzinfo is not None

@@ -20,6 +20,7 @@ from bot.summits.events import MAX_DESCRIPTION, MAX_LOCATION, MAX_NAME, MAX_URL,
 from bot.summits.service import EventService
 from bot.text import truncate, well_formed
 from bot.types import Interaction
+from bot.ui.base import claim
 from bot.ui.checks import require_organiser
 from bot.ui.forms import Form, FormField
 from bot.ui.pages import Listing
@@ -100,8 +101,10 @@ class _EventButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ev
     async def from_custom_id(  # type: ignore[override]
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> _EventButton:
-        """The same button for the same event."""
-        return cls(int(match["id"]), getattr(item, "label", None) or "")
+        """The same button for the same event, claiming the interaction for it."""
+        button = cls(int(match["id"]), getattr(item, "label", None) or "")
+        claim(interaction)
+        return button
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Run the action; every error reaches the one reporter."""

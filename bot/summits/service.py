@@ -39,6 +39,7 @@ PLANNED = (REMINDER, DIRECT)
 SUMMIT_LENGTH = timedelta(hours=8)
 MAX_CHOICES = 25
 TYPO_SCORE = 75
+MAX_KEY_FILTERS = 50  # more events than this are picked from all planned rows rather than by key prefixes
 GONE = N_("There is no event number {number} here.")
 
 
@@ -381,8 +382,9 @@ class EventService:
         async with self._sessions.begin() as session:
             await self._plan(session, event_ids)
 
-    async def _plan(self, session: AsyncSession, event_ids: Collection[int] | None) -> None:
+    async def _plan(self, session: AsyncSession, only: Collection[int] | None) -> None:
         now = self._clock.now()
+        event_ids = set(only) if only is not None else None
         targets = await _targets(session)
         # Events that started lately still own their pending rows (the reminder at the start is due at it).
         query = select(Event).where(Event.status == SCHEDULED, Event.starts_at > now - timedelta(days=1))
@@ -409,10 +411,12 @@ class EventService:
         pending = select(Delivery.id, Delivery.kind, Delivery.key, Delivery.channel_id).where(
             Delivery.kind.in_(PLANNED), Delivery.state == PENDING
         )
-        if event_ids is not None:
+        if event_ids is not None and len(event_ids) <= MAX_KEY_FILTERS:
             pending = pending.where(or_(*(Delivery.key.startswith(f"{event_id}:") for event_id in event_ids)))
         stale: list[int] = []
         for row in (await session.execute(pending)).all():
+            if event_ids is not None and int(row.key.split(":", 1)[0]) not in event_ids:
+                continue
             planned = wanted.pop((row.kind, row.key, row.channel_id), None)
             if planned is None:
                 stale.append(row.id)

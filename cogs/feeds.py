@@ -92,7 +92,7 @@ def check_can_post(channel: Target, mode: str, role: discord.Role | None) -> Non
         raise UserError(
             N_(
                 "I cannot post in {channel}: the forum requires a tag on every post, and I have none to choose. "
-                "Turn off its Require Tags setting, or choose another channel."
+                "Turn off “Require people to select tags when posting” in its settings, or choose another channel."
             ),
             channel=channel.mention,
         )

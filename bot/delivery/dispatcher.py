@@ -43,8 +43,8 @@ NOTICE = N_(
 )
 TAG_NOTICE = N_(
     "I could not post in {channel}: the forum requires a tag on every post, and I have none to choose (Discord "
-    "error {code}). Posts for that forum fail until this is fixed; turn off its Require Tags setting, or choose "
-    "another channel."
+    "error {code}). Posts for that forum fail until this is fixed; turn off “Require people to select tags when "
+    "posting” in its settings, or choose another channel."
 )
 LOCKED_NOTICE = N_(
     "I could not post in {channel}: the thread is locked (Discord error {code}). Posts for that thread fail until "

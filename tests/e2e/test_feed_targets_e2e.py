@@ -21,12 +21,12 @@ from bot.delivery.outbox import FAILED, PENDING, SENDING, SENT
 from bot.feeds import diff
 from bot.feeds.service import KIND
 from bot.offline import SandboxSession, start_session
-from bot.sandbox import Sandbox
+from bot.sandbox import Sandbox, SentMessage
 from bot.sandbox import permissions as perm
 from bot.sandbox.rest import Exchange
 from bot.sandbox.state import CHANNEL_FLAG_REQUIRE_TAG, FLAG_CROSSPOSTED
 from db.models import Delivery
-from tests.feeds.server import FeedServer, Item, ServedFeed, item
+from tests.feeds.server import FeedServer, Item, item
 from tests.openapi_validator import exchange_violations, format_report
 
 START = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -84,6 +84,15 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+async def first(settings: Settings, clock: FakeClock) -> AsyncIterator[SandboxSession]:
+    """A bot that the test will crash and replace (`restart`); stopped here if the test did not get that far."""
+    running = await start_session(settings, clock=clock)
+    yield running
+    if not running.bot.is_closed():
+        await running.stop()
+
+
+@pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
     server = FeedServer()
     await server.start()
@@ -112,7 +121,7 @@ async def add(session: SandboxSession, url: str, channel_id: int, **options: obj
     return result.message.content
 
 
-async def subscribe(session: SandboxSession, served: ServedFeed, url: str, channel_id: int, **options: object) -> str:
+async def subscribe(session: SandboxSession, url: str, channel_id: int, **options: object) -> str:
     """Follow the feed in `channel_id`; the subscription's mode."""
     assert "Following" in await add(session, url, channel_id, **options)
     [sub] = [s for s in await session.bot.app.feeds.subscriptions(session.guild_id) if s.channel_id == channel_id]
@@ -171,7 +180,7 @@ def assert_spec(exchanges: list[Exchange]) -> None:
     assert not violations, format_report(violations)
 
 
-def bot_messages(session: SandboxSession, channel_id: int) -> list[object]:
+def bot_messages(session: SandboxSession, channel_id: int) -> list[SentMessage]:
     return [m for m in session.sandbox.messages(channel_id) if m.author_id == session.sandbox.state.bot_id]
 
 
@@ -202,7 +211,7 @@ async def test_each_new_entry_becomes_one_forum_post_named_after_its_title(
 ) -> None:
     forum = session.sandbox.create_forum(session.guild_id, "blog-posts", ["news"])
     served, url = feed_server.feed("blog", [item(1, START - timedelta(hours=1))])
-    assert await subscribe(session, served, url, forum.id) == "thread"
+    assert await subscribe(session, url, forum.id) == "thread"
     served.items[:0] = [entry(3, title=LONG_TITLE), entry(2, summary="<p>Short and sweet</p>")]
     await poll(session, clock)
     assert [r.state for r in await settle(session)] == [SENT, SENT]
@@ -226,7 +235,7 @@ async def test_a_forum_post_whose_answer_was_lost_is_not_posted_again(
 ) -> None:
     forum = session.sandbox.create_forum(session.guild_id, "blog-posts")
     served, url = feed_server.feed("blog", [])
-    await subscribe(session, served, url, forum.id)
+    await subscribe(session, url, forum.id)
     served.items.insert(0, entry(1, title="Weekly notes"))
     await poll(session, clock)
     await settle(session)
@@ -255,12 +264,11 @@ async def test_a_forum_post_whose_answer_was_lost_is_not_posted_again(
 
 
 async def test_a_forum_post_is_not_posted_again_after_a_restart(
-    settings: Settings, feed_server: FeedServer, clock: FakeClock
+    first: SandboxSession, settings: Settings, feed_server: FeedServer, clock: FakeClock
 ) -> None:
-    first = await start_session(settings, clock=clock)
     forum = first.sandbox.create_forum(first.guild_id, "blog-posts")
     served, url = feed_server.feed("blog", [])
-    await subscribe(first, served, url, forum.id)
+    await subscribe(first, url, forum.id)
     stand_by(first)
     served.items.insert(0, entry(1))
     await poll(first, clock)
@@ -296,11 +304,11 @@ async def test_a_forum_that_requires_a_tag_is_refused_and_organisers_hear_of_it_
     assert await session.bot.app.feeds.subscriptions(session.guild_id) == []
 
     forum = sandbox.create_forum(session.guild_id, "blog-posts", ["news"])
-    await subscribe(session, served, url, forum.id)
+    await subscribe(session, url, forum.id)
     sandbox.world.update_channel(sandbox.state.guilds[session.guild_id], forum, {"flags": CHANNEL_FLAG_REQUIRE_TAG})
     served.items[:0] = [entry(2), entry(1)]
     await poll(session, clock)
-    failed = await settle(session)
+    await settle(session)
     served.items.insert(0, entry(3))
     await poll(session, clock)
     failed = await settle(session)
@@ -310,7 +318,11 @@ async def test_a_forum_that_requires_a_tag_is_refused_and_organisers_hear_of_it_
     assert [(e.status, error_code(e)) for e in refusals] == [(400, TAG_REQUIRED)] * 3
     assert sandbox.threads(forum.id) == []
     [told] = bot_messages(session, organisers.id)
-    assert f"<#{forum.id}>" in told.content and "Require Tags" in told.content and str(TAG_REQUIRED) in told.content
+    assert (
+        f"<#{forum.id}>" in told.content
+        and "select tags when posting" in told.content
+        and str(TAG_REQUIRED) in told.content
+    )
     assert [r.state for r in await rows(session, NOTICE_KIND)] == [SENT]
 
 
@@ -324,7 +336,7 @@ async def test_a_subscription_into_a_thread_posts_there_and_unarchives_it(
     guild = sandbox.state.guilds[session.guild_id]
     thread = sandbox.start_thread(session.channel_id, session.organiser_id, "Blog posts")
     served, url = feed_server.feed("blog", [])
-    assert await subscribe(session, served, url, thread.id) == "post"
+    assert await subscribe(session, url, thread.id) == "post"
     served.items.insert(0, entry(1))
     await poll(session, clock)
     await settle(session)
@@ -341,7 +353,7 @@ async def test_a_subscription_into_a_thread_posts_there_and_unarchives_it(
 
     archived = sandbox.start_thread(session.channel_id, session.organiser_id, "Archive")
     sandbox.world.update_thread(guild, archived, {"archived": True})
-    assert await subscribe(session, served, url, archived.id) == "post"
+    assert await subscribe(session, url, archived.id) == "post"
     assert "cannot open threads" in await add(session, feed_server.feed("other", [])[1], thread.id, thread=True)
 
 
@@ -356,7 +368,7 @@ async def test_a_locked_archived_thread_refuses_and_organisers_are_told_once(
     sandbox.set_overwrite(session.channel_id, sandbox.bot_role(session.guild_id).id, deny=perm.MANAGE_THREADS)
     thread = sandbox.start_thread(session.channel_id, session.organiser_id, "Blog posts")
     served, url = feed_server.feed("blog", [])
-    await subscribe(session, served, url, thread.id)
+    await subscribe(session, url, thread.id)
     sandbox.world.update_thread(guild, thread, {"archived": True, "locked": True})
     served.items[:0] = [entry(2), entry(1)]
     await poll(session, clock)
@@ -387,7 +399,7 @@ async def test_an_entry_in_an_announcement_channel_is_published_once(
 ) -> None:
     news = session.sandbox.create_announcement_channel(session.guild_id, "news")
     served, url = feed_server.feed("blog", [])
-    assert await subscribe(session, served, url, news.id) == "crosspost"
+    assert await subscribe(session, url, news.id) == "crosspost"
     served.items.insert(0, entry(1))
     await poll(session, clock)
     await settle(session)
@@ -401,12 +413,11 @@ async def test_an_entry_in_an_announcement_channel_is_published_once(
 
 @pytest.mark.parametrize("step", ["posted", "follow_up"])
 async def test_a_restart_between_post_and_crosspost_publishes_once(
-    settings: Settings, feed_server: FeedServer, clock: FakeClock, step: str
+    first: SandboxSession, settings: Settings, feed_server: FeedServer, clock: FakeClock, step: str
 ) -> None:
-    first = await start_session(settings, clock=clock)
     news = first.sandbox.create_announcement_channel(first.guild_id, "news")
     served, url = feed_server.feed("blog", [])
-    await subscribe(first, served, url, news.id)
+    await subscribe(first, url, news.id)
     stand_by(first)
     served.items.insert(0, entry(1))
     await poll(first, clock)
@@ -436,7 +447,7 @@ async def test_thread_mode_opens_one_thread_on_each_posted_entry(
     session: SandboxSession, feed_server: FeedServer, clock: FakeClock
 ) -> None:
     served, url = feed_server.feed("blog", [])
-    assert await subscribe(session, served, url, session.channel_id, thread=True) == "thread"
+    assert await subscribe(session, url, session.channel_id, thread=True) == "thread"
     served.items[:0] = [entry(2, title=LONG_TITLE), entry(1)]
     await poll(session, clock)
     await settle(session)
@@ -450,11 +461,10 @@ async def test_thread_mode_opens_one_thread_on_each_posted_entry(
 
 @pytest.mark.parametrize("step", ["posted", "follow_up"])
 async def test_a_restart_between_post_and_thread_opens_one_thread(
-    settings: Settings, feed_server: FeedServer, clock: FakeClock, step: str
+    first: SandboxSession, settings: Settings, feed_server: FeedServer, clock: FakeClock, step: str
 ) -> None:
-    first = await start_session(settings, clock=clock)
     served, url = feed_server.feed("blog", [])
-    await subscribe(first, served, url, first.channel_id, thread=True)
+    await subscribe(first, url, first.channel_id, thread=True)
     stand_by(first)
     served.items.insert(0, entry(1))
     await poll(first, clock)

@@ -19,12 +19,12 @@ from bot.ui.checks import NotOrganiser, member_is_organiser
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
 
-Target = discord.TextChannel | discord.ForumChannel
+Target = discord.TextChannel | discord.ForumChannel | discord.Thread
 MESSAGE_LIMIT = 2000
 
 
 class TargetChannel(app_commands.Transformer):
-    """A channel the bot can post feed entries in: text, announcement or forum."""
+    """A channel the bot can post feed entries in: text, announcement, forum, or a thread of one."""
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -34,11 +34,21 @@ class TargetChannel(app_commands.Transformer):
     @property
     def channel_types(self) -> list[discord.ChannelType]:
         """The channel types offered."""
-        return [discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum]
+        kinds = discord.ChannelType
+        return [kinds.text, kinds.news, kinds.forum, kinds.public_thread, kinds.news_thread, kinds.private_thread]
 
-    async def transform(self, interaction: discord.Interaction[Any], value: app_commands.AppCommandChannel) -> Target:
-        """The guild's channel object."""
+    async def transform(
+        self,
+        interaction: discord.Interaction[Any],
+        value: app_commands.AppCommandChannel | app_commands.AppCommandThread,
+    ) -> Target:
+        """The guild's channel object (an archived thread, which is not cached, is fetched)."""
         channel = value.resolve()
+        if channel is None and isinstance(value, app_commands.AppCommandThread):
+            try:
+                channel = await value.fetch()
+            except discord.HTTPException:
+                channel = None  # a thread the bot may not read is no target
         if not isinstance(channel, Target):
             raise app_commands.TransformerError(value, discord.AppCommandOptionType.channel, self)
         return channel
@@ -48,6 +58,10 @@ TargetOption = app_commands.Transform[Target, TargetChannel]
 
 
 def _mode(channel: Target, thread: bool) -> str:
+    if isinstance(channel, discord.Thread):
+        if thread:
+            raise UserError(N_("Posts in a thread cannot open threads of their own: choose its channel instead."))
+        return "post"
     if isinstance(channel, discord.ForumChannel) or thread:
         return "thread"
     return "crosspost" if channel.is_news() else "post"
@@ -57,7 +71,11 @@ def check_can_post(channel: Target, mode: str, role: discord.Role | None) -> Non
     """Refuse a channel the bot could not post in, before anything is saved."""
     me = channel.guild.me
     allowed = channel.permissions_for(me)
-    needed = {"view_channel": allowed.view_channel, "send_messages": allowed.send_messages}
+    needed = {"view_channel": allowed.view_channel}
+    if isinstance(channel, discord.Thread):
+        needed["send_messages_in_threads"] = allowed.send_messages_in_threads
+    else:
+        needed["send_messages"] = allowed.send_messages
     needed["embed_links"] = allowed.embed_links
     if mode == "thread" and isinstance(channel, discord.TextChannel):
         needed["create_public_threads"] = allowed.create_public_threads
@@ -69,6 +87,19 @@ def check_can_post(channel: Target, mode: str, role: discord.Role | None) -> Non
             N_("I cannot post in {channel}: I need {permissions} there."),
             channel=channel.mention,
             permissions=", ".join(missing),
+        )
+    if isinstance(channel, discord.ForumChannel) and channel.flags.require_tag:
+        raise UserError(
+            N_(
+                "I cannot post in {channel}: the forum requires a tag on every post, and I have none to choose. "
+                "Turn off “Require people to select tags when posting” in its settings, or choose another channel."
+            ),
+            channel=channel.mention,
+        )
+    if isinstance(channel, discord.Thread) and channel.locked and not allowed.manage_threads:
+        raise UserError(
+            N_("I cannot post in {channel}: the thread is locked. Unlock it, or give me Manage Threads there."),
+            channel=channel.mention,
         )
     if role is not None and (role.is_default() or role.managed):
         raise UserError(N_("Choose a role members can hold to be mentioned, not {role}."), role=role.name)
@@ -172,7 +203,7 @@ class Feeds(commands.Cog):
     @feeds.command(name="add", description="Follow a feed in a channel")
     @app_commands.describe(
         url="The feed's address (RSS or Atom)",
-        channel="Where new posts go (a text, announcement or forum channel)",
+        channel="Where new posts go (a text, announcement or forum channel, or a thread)",
         include="Only posts with one of these words (comma-separated)",
         exclude="No posts with any of these words (comma-separated)",
         mention="A role to mention with each post",
@@ -267,7 +298,7 @@ class Feeds(commands.Cog):
         assert interaction.guild is not None
         current = await self.service.get(interaction.guild.id, subscription)
         if mention is not None:
-            channel = interaction.guild.get_channel(current.channel_id)
+            channel = interaction.guild.get_channel_or_thread(current.channel_id)
             if isinstance(channel, Target):
                 check_can_post(channel, current.mode, mention)
 

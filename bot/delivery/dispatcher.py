@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 JOB_ID = "delivery-dispatch"
 NOTICE_KIND = "delivery-problem"
 UNKNOWN_CHANNEL, MISSING_ACCESS, MISSING_PERMISSIONS = 10003, 50001, 50013
+TAG_REQUIRED, THREAD_ARCHIVED, THREAD_LOCKED = 40067, 50083, 160005
 REASONS = {
     UNKNOWN_CHANNEL: N_("the channel no longer exists"),
     MISSING_ACCESS: N_("I cannot see that channel"),
@@ -40,6 +41,17 @@ NOTICE = N_(
     "I could not post in {channel}: {reason} (Discord error {code}). Posts for that channel fail until this is "
     "fixed; give me View Channel and Send Messages there, or choose another channel."
 )
+TAG_NOTICE = N_(
+    "I could not post in {channel}: the forum requires a tag on every post, and I have none to choose (Discord "
+    "error {code}). Posts for that forum fail until this is fixed; turn off “Require people to select tags when "
+    "posting” in its settings, or choose another channel."
+)
+LOCKED_NOTICE = N_(
+    "I could not post in {channel}: the thread is locked (Discord error {code}). Posts for that thread fail until "
+    "this is fixed; unlock it, give me Manage Threads there, or choose another channel."
+)
+# Refusals that other permissions would not cure get a notice of their own.
+NOTICES = {TAG_REQUIRED: TAG_NOTICE, THREAD_ARCHIVED: LOCKED_NOTICE, THREAD_LOCKED: LOCKED_NOTICE}
 GAVE_UP = N_("Discord kept failing ({error})")
 
 
@@ -269,8 +281,12 @@ class Dispatcher:
             select(func.max(Delivery.id)).where(Delivery.channel_id == item.channel_id, Delivery.state == SENT)
         )
         locale = (settings.locale if settings else None) or self.guild_locale(item.guild_id)
-        reason = REASONS.get(error.code) or t(locale, GAVE_UP, error=error.reason)
-        text = t(locale, NOTICE, channel=f"<#{item.channel_id}>", reason=t(locale, reason), code=error.code)
+        channel = f"<#{item.channel_id}>"
+        if error.code in NOTICES:
+            text = t(locale, NOTICES[error.code], channel=channel, code=error.code)
+        else:
+            reason = REASONS.get(error.code) or t(locale, GAVE_UP, error=error.reason)
+            text = t(locale, NOTICE, channel=channel, reason=t(locale, reason), code=error.code)
         self._again |= await enqueue(
             session,
             kind=NOTICE_KIND,

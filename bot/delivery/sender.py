@@ -2,7 +2,8 @@
 
 Every message goes out with `allowed_mentions` that parse nothing (no @everyone, no user or role pings from
 text), except the one role a payload names. discord.py sends `enforce_nonce` with every nonce, so a resend of
-the same delivery inside Discord's nonce window returns the message the first attempt created.
+the same delivery inside Discord's nonce window returns the message the first attempt created. A forum post
+takes no nonce, so a later attempt first looks for the post an earlier one made.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import discord
 
 from bot.delivery.dispatcher import Outgoing
 from bot.delivery.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.delivery.outbox import Payload
+from bot.delivery.outbox import MAX_THREAD_NAME, Payload
+from bot.text import truncate
 
 ALREADY_CROSSPOSTED = 40033
 THREAD_ALREADY_CREATED = 160004
+ARCHIVED_LOOKBACK = 50
+"""How many of a forum's most recently archived posts a redelivery looks through for the post it made."""
 
 
 def allowed_mentions(payload: Payload) -> discord.AllowedMentions:
@@ -50,9 +54,16 @@ class DiscordSender:
         try:
             channel = await self._channel(item)
             if isinstance(channel, discord.ForumChannel):
-                name = payload.thread_name or (embeds[0].title if embeds and embeds[0].title else payload.content)
+                name = truncate(
+                    payload.thread_name or (embeds[0].title if embeds and embeds[0].title else payload.content),
+                    MAX_THREAD_NAME,
+                )
+                # A forum post takes no nonce: after an attempt that may have made it, look for it first.
+                earlier = await self._forum_post(channel, name, payload) if item.attempt > 1 else None
+                if earlier is not None:
+                    return earlier
                 made = await channel.create_thread(
-                    name=name[:100],
+                    name=name,
                     content=payload.content or None,
                     embeds=embeds,
                     allowed_mentions=allowed_mentions(payload),
@@ -97,11 +108,34 @@ class DiscordSender:
         except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:
             raise classify(error) from error
 
+    async def _forum_post(self, forum: discord.ForumChannel, name: str, payload: Payload) -> int | None:
+        """The id of the bot's post in `forum` with this name and starter message, active or archived, if any."""
+        me = self._client.user
+        assert me is not None
+        active = [t for t in await forum.guild.active_threads() if t.parent_id == forum.id]
+        archived = [t async for t in forum.archived_threads(limit=ARCHIVED_LOOKBACK)]
+        for thread in active + archived:
+            if thread.owner_id != me.id or thread.name != name:
+                continue
+            try:
+                starter = await thread.fetch_message(thread.id)
+            except discord.NotFound:
+                continue
+            if _same_post(starter, payload):
+                return starter.id
+        return None
+
     async def _channel(self, item: Outgoing) -> discord.abc.GuildChannel | discord.Thread | discord.abc.PrivateChannel:
         channel = self._client.get_channel(item.channel_id)
         if channel is None:
             channel = await self._client.fetch_channel(item.channel_id)
         return channel
+
+
+def _same_post(message: discord.Message, payload: Payload) -> bool:
+    """Whether a message is the one this payload posts: the same text, and embeds with the same titles and links."""
+    wanted = [(embed.get("title"), embed.get("url")) for embed in payload.embeds]
+    return message.content == payload.content and [(e.title, e.url) for e in message.embeds] == wanted
 
 
 async def _unless(step: Awaitable[object], done_code: int) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.delivery.outbox import Payload, enqueue
+from bot.delivery.outbox import MAX_THREAD_NAME, Payload, enqueue
 from bot.directory.service import DirectoryService
 from bot.errors import NotFound, UserError
 from bot.feeds import diff
@@ -36,7 +36,6 @@ POLL_SECONDS = 60.0
 """How often the leader looks for feeds that are due (each feed is polled every POLL_INTERVAL or later)."""
 KIND = "feed-entry"
 NOTICE = "feed-notice"
-THREAD_NAME = 100
 
 WARNING = N_(
     "The feed {url} has failed {count} times in a row ({reason}). The bot keeps trying, less often; "
@@ -404,7 +403,7 @@ class FeedService:
                     key=f"{feed.id}:{entry.key}",
                     guild_id=sub.guild_id,
                     channel_id=sub.channel_id,
-                    payload=self._payload(post, entry, sub),
+                    payload=self._payload(post, entry, sub, locale),
                     due_at=now,
                 ):
                     enqueued += 1
@@ -413,8 +412,9 @@ class FeedService:
             row.counted_at = now
         return enqueued
 
-    def _payload(self, post: Post, entry: Entry, sub: Subscription) -> Payload:
-        thread_name = (entry.title or "…")[:THREAD_NAME] if sub.mode == "thread" else None
+    def _payload(self, post: Post, entry: Entry, sub: Subscription, locale: str | None) -> Payload:
+        title = truncate(entry.title, MAX_THREAD_NAME) or t(locale, "(untitled)")
+        thread_name = title if sub.mode == "thread" else None
         content = post.content or ""
         if sub.mention_role_id:
             content = truncate(f"<@&{sub.mention_role_id}> {content}", CONTENT_LIMIT)

@@ -616,9 +616,10 @@ class Driver:
         if snowflake is None and kind in (ROLE, MENTIONABLE):
             bare = text.lstrip("@").lower()
             snowflake = next((r.id for r in guild.roles.values() if r.name.lower().lstrip("@") == bare), None)
+        channels = {**guild.channels, **guild.threads}
         if snowflake is None and kind == CHANNEL:
             bare = text.lstrip("#").lower()
-            snowflake = next((c.id for c in guild.channels.values() if c.name.lower() == bare), None)
+            snowflake = next((c.id for c in channels.values() if c.name.lower() == bare), None)
         if snowflake is None:
             raise DriverError(f"cannot find {value!r}")
         if kind in (USER, MENTIONABLE) and snowflake in state.users:
@@ -634,8 +635,8 @@ class Driver:
         if kind in (ROLE, MENTIONABLE) and snowflake in guild.roles:
             resolved.setdefault("roles", {})[str(snowflake)] = state.role_payload(guild.roles[snowflake])
             return str(snowflake)
-        if kind == CHANNEL and snowflake in guild.channels:
-            channel = guild.channels[snowflake]
+        if kind == CHANNEL and snowflake in channels:
+            channel = channels[snowflake]
             payload = state.channel_payload(channel)
             payload["permissions"] = str(perm.channel_permissions(guild, channel, state.bot_id))
             resolved.setdefault("channels", {})[str(snowflake)] = payload

@@ -1,11 +1,13 @@
-"""REST routes that start threads: in forums (with their first message) and in text or announcement channels."""
+"""REST routes of threads: starting them (in forums with their first message) and listing active or archived ones."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from . import permissions as perm
-from .errors import ApiError, Code, missing_permissions, not_found
+from .errors import ApiError, Code, invalid_form, missing_permissions, not_found
 from .rest import Call, Reply, RestApi
-from .routes_common import RouteSet
+from .routes_common import RouteSet, limit_param
 from .state import (
     ARCHIVE_DURATIONS,
     CHANNEL_ANNOUNCEMENT,
@@ -27,12 +29,15 @@ MAX_APPLIED_TAGS = 5
 
 
 class ThreadRoutes(RouteSet):
-    """`POST /channels/{id}/threads` and `POST /channels/{id}/messages/{id}/threads`, as the bot user."""
+    """Thread starts (`POST /channels/{id}/threads`, `POST /channels/{id}/messages/{id}/threads`) and lists
+    (a guild's active threads, a channel's archived public ones), as the bot user."""
 
     def register(self, api: RestApi) -> None:
         """Add this group's routes to the API."""
         api.route("POST", "/channels/{channel_id}/threads", self.start_thread)
         api.route("POST", "/channels/{channel_id}/messages/{message_id}/threads", self.start_thread_from_message)
+        api.route("GET", "/guilds/{guild_id}/threads/active", self.active_threads)
+        api.route("GET", "/channels/{channel_id}/threads/archived/public", self.archived_public_threads)
 
     def _parent(self, call: Call, kinds: tuple[int, ...]) -> tuple[Guild, Channel]:
         guild, channel = self.channel(call)
@@ -102,10 +107,69 @@ class ThreadRoutes(RouteSet):
         thread = self.world.create_thread(guild, parent, {**body, "type": kind}, self.state.bot_id, message.id)
         return Reply(201, self._created(thread))
 
+    async def active_threads(self, call: Call) -> JSON:
+        """The guild's unarchived threads the bot can see, newest first."""
+        guild = self.guild(call)
+        seen = [
+            t
+            for t in guild.threads.values()
+            if t.thread is not None and not t.thread.archived and self.bot_permissions(guild, t) & perm.VIEW_CHANNEL
+        ]
+        return self._listed(sorted(seen, key=lambda t: t.id, reverse=True), has_more=False)
+
+    async def archived_public_threads(self, call: Call) -> JSON:
+        """A channel's archived public threads, most recently archived first, `before` an archive time."""
+        guild, parent = self._parent(call, _THREAD_PARENTS)
+        self.require(guild, perm.READ_MESSAGE_HISTORY, parent)
+        limit = limit_param(call, "limit", 50, 2, 100)
+        before = _before(call)
+        archived = [
+            t
+            for t in guild.threads.values()
+            if t.parent_id == parent.id
+            and t.type != CHANNEL_PRIVATE_THREAD
+            and t.thread is not None
+            and t.thread.archived
+            and (before is None or _instant(t.thread.archive_timestamp) < before)
+        ]
+        archived.sort(key=lambda t: _instant(t.thread.archive_timestamp if t.thread else None), reverse=True)
+        return self._listed(archived[:limit], has_more=len(archived) > limit)
+
+    def _listed(self, threads: list[Channel], *, has_more: bool) -> JSON:
+        """A thread list with the bot's own memberships, as Discord answers it."""
+        bot_id = self.state.bot_id
+        return {
+            "threads": [self.state.thread_payload(t) for t in threads],
+            "members": [
+                self.state.thread_member_payload(t, bot_id) for t in threads if t.thread and bot_id in t.thread.members
+            ],
+            "has_more": has_more,
+        }
+
     def _created(self, thread: Channel) -> JSON:
         payload = self.state.thread_payload(thread)
         payload["member"] = self.state.thread_member_payload(thread, self.state.bot_id)
         return payload
+
+
+def _before(call: Call) -> dt.datetime | None:
+    """The `before` query parameter, an ISO 8601 timestamp (50035 when it is not one)."""
+    raw = call.query("before")
+    if raw is None:
+        return None
+    try:
+        return _instant(raw)
+    except ValueError:
+        error = {"code": "DATE_TIME_TYPE_CONVERT", "message": "Could not interpret the value as a date."}
+        raise invalid_form({"before": {"_errors": [error]}}) from None
+
+
+def _instant(timestamp: str | None) -> dt.datetime:
+    """An ISO 8601 timestamp as an aware instant (the epoch when there is none)."""
+    if not timestamp:
+        return dt.datetime.fromtimestamp(0, dt.UTC)
+    moment = dt.datetime.fromisoformat(timestamp)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def check_tags(errors: FormErrors, forum: Channel, tags: list[str]) -> bool:

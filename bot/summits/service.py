@@ -7,15 +7,16 @@ time and plans new ones, and a reminder already sent for the old time never bloc
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Executable, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -39,6 +40,8 @@ PLANNED = (REMINDER, DIRECT)
 SUMMIT_LENGTH = timedelta(hours=8)
 MAX_CHOICES = 25
 TYPO_SCORE = 75
+CHUNK = 500  # rows fetched at a time
+FLUSH_EVERY = 200  # new rows written at a time
 MAX_KEY_FILTERS = 50  # more events than this are picked from all planned rows rather than by key prefixes
 GONE = N_("There is no event number {number} here.")
 
@@ -94,10 +97,12 @@ class EventService:
 
     async def load(self) -> None:
         """Read every event (after start-up, and when another process changed them)."""
+        events: dict[int, EventInfo] = {}
         async with self._sessions() as session:
             revision = (await read_revisions(session)).get("events", 0)
-            rows = (await session.scalars(select(Event))).all()
-        self._events = {row.id: _info(row) for row in rows}
+            async for row in _each(session, select(Event)):
+                events[row.id] = _info(row)
+        self._events = events
         self._by_start = sorted((e.starts_at, e.id) for e in self._events.values() if e.starts_at is not None)
         self.revision = revision
 
@@ -321,12 +326,8 @@ class EventService:
         """
         now = self._clock.now()
         prefix = f"calendar:{calendar.id}:"
-        rows = {
-            row.origin: row
-            for row in await session.scalars(
-                select(Event).where(Event.guild_id == calendar.guild_id, Event.origin.startswith(prefix))
-            )
-        }
+        mine = select(Event).where(Event.guild_id == calendar.guild_id, Event.origin.startswith(prefix))
+        rows = {row.origin: row async for row in _each(session, mine)}
         added: list[Event] = []
         changed: list[Event] = []
         cancelled: list[Event] = []
@@ -361,6 +362,8 @@ class EventService:
                     setattr(row, field_name, value)
                 session.add(row)
                 added.append(row)
+                if len(added) % FLUSH_EVERY == 0:
+                    await session.flush()  # a few hundred rows at a time keeps the event loop free
             for row in old[len(new) :]:
                 _call_off(row, cancelled)
         if not (added or changed or cancelled):
@@ -392,7 +395,7 @@ class EventService:
         if event_ids is not None:
             query = query.where(Event.id.in_(event_ids))
             followers = followers.where(EventFollower.event_id.in_(event_ids))
-        events = {row.id: _info(row) for row in await session.scalars(query)}
+        events = {row.id: _info(row) async for row in _each(session, query)}
         wanted: dict[tuple[str, str, int], tuple[int, datetime, Payload]] = {}
         for event in events.values():
             for target in _targets_of(event, targets):
@@ -400,7 +403,7 @@ class EventService:
                     due = offset.due(_start(event), event.zone)
                     slot = (REMINDER, _planned_key(event, offset.label), target.channel_id)
                     wanted[slot] = (target.guild_id, due, render.reminder(event, offset, target.locale))
-        for follower in await session.scalars(followers):
+        async for follower in _each(session, followers):
             followed = events.get(follower.event_id)
             if followed is None:
                 continue
@@ -414,7 +417,7 @@ class EventService:
         if event_ids is not None and len(event_ids) <= MAX_KEY_FILTERS:
             pending = pending.where(or_(*(Delivery.key.startswith(f"{event_id}:") for event_id in event_ids)))
         stale: list[int] = []
-        for row in (await session.execute(pending)).all():
+        async for row in _rows(session, pending):
             if event_ids is not None and int(row.key.split(":", 1)[0]) not in event_ids:
                 continue
             planned = wanted.pop((row.kind, row.key, row.channel_id), None)
@@ -446,6 +449,24 @@ class EventService:
                 payload=payload,
                 due_at=self._clock.now(),
             )
+
+
+async def _each(session: AsyncSession, statement: Executable) -> AsyncIterator[Any]:
+    """The statement's objects, fetched a chunk at a time so that a big read never holds the event loop."""
+    result = await session.stream_scalars(statement.execution_options(yield_per=CHUNK))
+    async for chunk in result.partitions():
+        for item in chunk:
+            yield item
+        await asyncio.sleep(0)
+
+
+async def _rows(session: AsyncSession, statement: Executable) -> AsyncIterator[Any]:
+    """The statement's rows, a chunk at a time."""
+    result = await session.stream(statement.execution_options(yield_per=CHUNK))
+    async for chunk in result.partitions():
+        for row in chunk:
+            yield row
+        await asyncio.sleep(0)
 
 
 async def _targets(session: AsyncSession) -> dict[int, Target]:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app import DatabaseUnavailable
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from db.session import AnotherProcess, sole_bot_process
 
 log = logging.getLogger("bot")
 
@@ -138,11 +139,21 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "export":
             asyncio.run(run_export(settings, args.file))
         elif console:
-            from bot.offline import run_sandbox
+            from bot.offline import run_sandbox, sandbox_settings
 
-            asyncio.run(run_until_signal(run_sandbox(settings, script=getattr(args, "script", None))))
+            database = settings.resolved_database_url if settings.database_url else None
+            with sole_bot_process(database or sandbox_settings(settings).resolved_database_url):
+                asyncio.run(run_until_signal(run_sandbox(settings, script=getattr(args, "script", None))))
         else:
-            asyncio.run(run_discord(settings))
+            with sole_bot_process(settings.resolved_database_url):
+                asyncio.run(run_discord(settings))
+    except AnotherProcess as error:
+        print(
+            f"Another bot process is already running on the SQLite database {error}: SQLite serves one; "
+            "stop the other process, or set DATABASE_URL to a PostgreSQL database to run several.",
+            file=sys.stderr,
+        )
+        return 1
     except DatabaseUnavailable as error:
         print(f"Cannot use the database {_shown(settings)}: {error}", file=sys.stderr)
         return 1

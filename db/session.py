@@ -6,14 +6,42 @@ import asyncio
 import fcntl
 import hashlib
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+class AnotherProcess(Exception):
+    """Another bot process already serves this SQLite database."""
+
+
+@contextmanager
+def sole_bot_process(url: str) -> Iterator[None]:
+    """SQLite serves one bot process: hold an exclusive lock beside the file for this process's life.
+
+    Raises AnotherProcess when another process holds it. The kernel releases the lock when the process ends,
+    however it ends. PostgreSQL (and an in-memory SQLite database) need no such lock.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(f"{database}.bot.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AnotherProcess(database) from None
+        yield
+    finally:
+        os.close(descriptor)
 
 
 class DatabaseGone(Exception):

@@ -71,6 +71,49 @@ def test_the_console_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         process.kill()
 
 
+def test_a_second_bot_process_on_the_same_sqlite_database_refuses_in_one_line(tmp_path: Path) -> None:
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        deadline = time.monotonic() + 60
+        line = ""
+        while "Sandbox at" not in line and time.monotonic() < deadline:
+            line = first.stdout.readline()
+        second = subprocess.run(
+            [sys.executable, "-m", "bot", "sandbox"],
+            cwd=tmp_path,
+            env=_env(tmp_path),
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        [message] = second.stderr.strip().splitlines()
+        assert message.startswith("Another bot process is already running on the SQLite database")
+        assert "sandbox.db" in message and "PostgreSQL" in message
+    finally:
+        first.kill()
+        first.wait(timeout=30)
+    after = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--script", str(ROOT / "data" / "sandbox-demo.txt")],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert after.returncode == 0, after.stderr  # a killed process leaves no lock behind
+
+
 def test_a_database_that_cannot_be_reached_is_reported_as_a_database_problem(tmp_path: Path) -> None:
     pytest.importorskip("asyncpg", reason="needs the PostgreSQL driver: pip install -e '.[postgres]'")
     env = {**_env(tmp_path), "DATABASE_URL": "postgresql+asyncpg://bot:secret@127.0.0.1:9/bot"}

@@ -9,7 +9,6 @@ being listed in full. Writing uses icalendar, which escapes text, folds lines an
 from __future__ import annotations
 
 import hashlib
-import heapq
 import logging
 import re
 import time
@@ -187,16 +186,15 @@ def _prepare(calendar: icalendar.Calendar) -> tuple[set[str], dict[str, int | No
     Returns the UIDs of recurring events, and for each UID how many occurrences its EXDATEs and overrides may take
     out of the window (None when an all-day EXDATE may take out a whole day's worth).
     """
-    kept: list[icalendar.Component] = []
     recurring: set[str] = set()
     removable: dict[str, int | None] = {}
-    for component in calendar.subcomponents:
+
+    def keep(component: icalendar.Component) -> bool:
         if component.name != "VEVENT":
-            kept.append(component)
-            continue
+            return True
         start = component.get("DTSTART")
         if not _usable(component, start):
-            continue
+            return False
         for name in {str(name).upper() for name, _ in component.errors} - _TIME_PROPERTIES:
             component.pop(name, None)
         if not component.get("UID"):
@@ -206,11 +204,16 @@ def _prepare(calendar: icalendar.Calendar) -> tuple[set[str], dict[str, int | No
             component.add("DURATION", DEFAULT_DURATION)
         if any(name in component for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
             recurring.add(uid)
-        taken = _removable(component)
-        before = removable.get(uid, 0)
+        taken, before = _removable(component), removable.get(uid, 0)
         removable[uid] = None if taken is None or before is None else before + taken
-        kept.append(component)
-    calendar.subcomponents[:] = kept
+        return True
+
+    def prune(parent: icalendar.Component) -> None:  # the library finds events at any depth
+        parent.subcomponents[:] = [child for child in parent.subcomponents if keep(child)]
+        for child in parent.subcomponents:
+            prune(child)
+
+    prune(calendar)
     return recurring, removable
 
 
@@ -224,12 +227,18 @@ def _usable(component: icalendar.Component, start: Any) -> bool:
 
 
 def _removable(component: icalendar.Component) -> int | None:
-    """How many occurrences this component's EXDATEs and RECURRENCE-ID may take out; None for an all-day EXDATE."""
+    """How many occurrences this component's EXDATEs and RECURRENCE-ID may take out of the window.
+
+    None when that is not bounded: an all-day EXDATE takes out a whole day, RANGE=THISANDFUTURE moves every later one.
+    """
     exdates = component.get("EXDATE", [])
     values = [value.dt for dates in (exdates if isinstance(exdates, list) else [exdates]) for value in dates.dts]
-    if any(not isinstance(value, datetime) for value in values):
+    moved = component.get("RECURRENCE-ID")
+    if any(not isinstance(value, datetime) for value in values) or (
+        moved is not None and str(moved.params.get("RANGE", "")).upper() == "THISANDFUTURE"
+    ):
         return None
-    return len(values) + ("RECURRENCE-ID" in component)
+    return len(values) + (moved is not None)
 
 
 def _standard(calendar: icalendar.Calendar) -> tuple[icalendar.Calendar, str]:
@@ -277,30 +286,27 @@ class _Walk:
             self.seconds += time.thread_time() - started
 
     def _walk(self, series: recurring_ical_events.Series, removable: int | None, started: float) -> None:
-        if self.seconds > EXPANSION_SECONDS:
-            raise CalendarError(TOO_COMPLEX)
-        rules = getattr(series.recurrence, "rrules", ())
-        in_window = 0
-        previous: datetime | None = None
-        for item in heapq.merge(*rules):
-            self.steps += 1
-            if self.steps > STEP_BUDGET or (
-                self.steps % _CHECK_CLOCK_EVERY == 0 and self.seconds + time.thread_time() - started > EXPANSION_SECONDS
-            ):
+        seen: set[datetime] = set()  # a start may come from several rules (RDATE, RRULE, DTSTART)
+        for rule in getattr(series.recurrence, "rrules", ()):
+            if self.seconds + time.thread_time() - started > EXPANSION_SECONDS:
                 raise CalendarError(TOO_COMPLEX)
-            aware = item.tzinfo is not None
-            if item > (self.end if aware else self.naive_stop):
-                break
-            if item == previous:
-                continue
-            previous = item
-            low, high = (self.start, self.end) if aware else (self.naive_low, self.naive_high)
-            if low <= item < high:
-                in_window += 1
-                if removable is not None and self.certain + in_window - removable > self.max_events:
-                    raise CalendarError(TOO_MANY, count=self.max_events, days=self.days)
+            for item in rule:
+                self.steps += 1
+                if self.steps > STEP_BUDGET or (
+                    self.steps % _CHECK_CLOCK_EVERY == 0
+                    and self.seconds + time.thread_time() - started > EXPANSION_SECONDS
+                ):
+                    raise CalendarError(TOO_COMPLEX)
+                aware = item.tzinfo is not None
+                if item > (self.end if aware else self.naive_stop):
+                    break
+                low, high = (self.start, self.end) if aware else (self.naive_low, self.naive_high)
+                if low <= item < high and item not in seen:
+                    seen.add(item)
+                    if removable is not None and self.certain + len(seen) - removable > self.max_events:
+                        raise CalendarError(TOO_MANY, count=self.max_events, days=self.days)
         if removable is not None:
-            self.certain += max(0, in_window - removable)
+            self.certain += max(0, len(seen) - removable)
 
 
 def _occurrences(

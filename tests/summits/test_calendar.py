@@ -251,6 +251,23 @@ def test_events_with_broken_fields_are_skipped() -> None:
     assert events[0].sequence == 0
 
 
+def test_events_nested_in_other_components_are_checked_too() -> None:
+    data = ics(
+        event(
+            "outer",
+            "DTSTART:20260310T120000Z",
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            "TRIGGER:-PT15M",
+            "BEGIN:VEVENT",
+            "SUMMARY:No start, no UID",
+            "END:VEVENT",
+            "END:VALARM",
+        )
+    )
+    assert [e.uid for e in parse(data)] == ["outer"]
+
+
 def test_a_calendar_of_only_broken_events_is_empty() -> None:
     assert parse(ics(event("a", "SUMMARY:x"), event("b", "DTSTART:soon"))) == []
 
@@ -401,6 +418,12 @@ _LINES = st.one_of(
             "SEQUENCE:-4",
             "URL:ftp://example.org",
             "UID:same",
+            "BEGIN:VALARM",
+            "END:VALARM",
+            "BEGIN:VEVENT",
+            "END:VEVENT",
+            "X-WR-TIMEZONE:Europe/Warsaw",
+            "X-WR-TIMEZONE:W. Europe Standard Time",
         ]
     ),
     st.builds(

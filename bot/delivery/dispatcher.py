@@ -163,8 +163,8 @@ class Dispatcher:
 
         async def lane(items: list[Outgoing]) -> None:
             async with limit:
-                for item in items:
-                    await self.deliver(item)
+                for position, item in enumerate(items):
+                    await self.deliver(item, renew=position > 0)
 
         await asyncio.gather(*(lane(items) for items in by_channel.values()))
         return len(claimed)
@@ -207,20 +207,27 @@ class Dispatcher:
                 )
         return claimed
 
-    async def deliver(self, item: Outgoing) -> None:
-        """Send one claimed delivery and record the outcome; never raises."""
+    async def deliver(self, item: Outgoing, *, renew: bool = True) -> None:
+        """Send one claimed delivery and record the outcome; never raises.
+
+        `renew` first extends the claim, for rows that waited behind others of a busy channel; a row sent as soon
+        as it was claimed needs no renewal. A post with nothing to do after it is recorded sent in one write.
+        """
         try:
-            # Renew the claim for this row's own send: rows later in a busy channel's queue wait their turn.
-            if not await self._write(item, next_attempt_at=self.clock.now() + self.policy.claim_timeout):
+            if renew and not await self._write(item, next_attempt_at=self.clock.now() + self.policy.claim_timeout):
                 return
             message_id = item.message_id
+            follow_up = item.payload.crosspost or item.payload.thread_name
             if message_id is None:
                 async with asyncio.timeout(self.policy.send_timeout):
                     message_id = await self.sender.post(item)
+                if not follow_up:
+                    await self._write(item, message_id=message_id, state=SENT, sent_at=self.clock.now())
+                    return
                 if not await self._write(item, message_id=message_id):
                     return
             note = None
-            if item.payload.crosspost or item.payload.thread_name:
+            if follow_up:
                 try:
                     async with asyncio.timeout(self.policy.send_timeout):
                         await self.sender.follow_up(item, message_id)

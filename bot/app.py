@@ -25,6 +25,7 @@ from bot.scheduling.leader import leadership_for
 from bot.summits import calendars
 from bot.summits.calendars import CalendarService
 from bot.summits.service import PLAN_JOB, PLAN_SECONDS, EventService
+from bot.welcome.service import WelcomeService
 from db.migrate import upgrade
 from db.repositories import read_revisions
 from db.session import DatabaseGone, create_engine, create_session_factory, startup_lock
@@ -56,6 +57,7 @@ class App:
     feeds: FeedService
     events: EventService
     calendars: CalendarService
+    welcome: WelcomeService
     _watcher: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
@@ -91,6 +93,7 @@ class App:
             feeds=feeds,
             events=events,
             calendars=calendar_service,
+            welcome=WelcomeService(sessions, clock, events),
         )
 
     async def start(self, *, watch: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Server settings: who the organisers are."""
+"""Server settings: who the organisers are, where the bot posts, how it welcomes newcomers."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from bot.errors import UserError
 from bot.guilds.settings import GuildConfig
 from bot.i18n import LANGUAGES, N_, Localeish, t
 from bot.summits.reminders import DEFAULT_OFFSETS, format_offsets, parse_offsets
+from bot.text import truncate, well_formed
 from bot.times import zone
 from bot.types import Interaction
 from bot.ui.announcements import zone_choices
 from bot.ui.checks import check_can_post
+from bot.welcome.service import CHANNEL, DM, OFF, SYSTEM
+from bot.welcome.tips import TIPS
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
@@ -49,15 +52,46 @@ def _describe(guild: discord.Guild, config: GuildConfig, home_guild_id: int | No
             t(locale, "Time zone: {zone}", zone=config.timezone or "UTC"),
             t(locale, "Events channel: {channel}", channel=events),
             t(locale, "Event reminders: {offsets}", offsets=config.reminder_offsets or DEFAULT_OFFSETS),
+            *_welcome(guild, config, locale),
             directory,
         ]
     )
+
+
+def _welcome(guild: discord.Guild, config: GuildConfig, locale: Localeish) -> list[str]:
+    mode = config.welcome_mode or SYSTEM
+    if mode == SYSTEM:
+        system = guild.system_channel.mention if guild.system_channel else t(locale, "none")
+        where = t(locale, "in the system channel ({channel})", channel=system)
+    elif mode == CHANNEL:
+        where = f"<#{config.welcome_channel_id}>"
+    else:
+        where = t(locale, "by direct message") if mode == DM else t(locale, "off")
+    days = ", ".join(str(tip.day) for tip in TIPS)
+    tips = t(locale, "off") if config.welcome_tips is False else t(locale, "on, days {days}", days=days)
+    if config.rules_text:
+        rules = f"“{truncate(config.rules_text, 80)}”"
+    elif guild.rules_channel is not None:
+        rules = t(locale, "the rules channel, {channel}", channel=guild.rules_channel.mention)
+    else:
+        rules = t(locale, "none")
+    return [
+        t(locale, "Welcome: {where}", where=where),
+        t(locale, "Welcome tips by direct message: {tips}", tips=tips),
+        t(locale, "Rules button: {rules}", rules=rules),
+    ]
 
 
 SAVED = N_("Saved.\n{settings}")
 CURRENT = N_("Nothing changed. Give a value to change it, or reset to go back to the default.\n{settings}")
 
 LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=locale) for locale, name in LANGUAGES.items()]
+WELCOME_CHOICES = [
+    app_commands.Choice(name="In the server's system channel", value=SYSTEM),
+    app_commands.Choice(name="In a channel I choose", value=CHANNEL),
+    app_commands.Choice(name="By direct message", value=DM),
+    app_commands.Choice(name="Nowhere", value=OFF),
+]
 
 
 class Admin(commands.Cog):
@@ -198,6 +232,51 @@ class Admin(commands.Cog):
         text = format_offsets(parse_offsets(offsets)) if offsets else None
         config = await self.bot.guild_settings.update(interaction.guild.id, reminder_offsets=text)
         await self.bot.app.events.plan()
+        await self._saved(interaction, config)
+
+    @settings.command(name="welcome", description="Choose how I welcome newcomers: where, their tips, the rules")
+    @app_commands.describe(
+        where="Where the welcome goes; leave every option empty to see the current settings",
+        channel="The channel, when the welcome goes to a channel",
+        tips="A few tips by direct message in their first week",
+        rules="What the Rules button shows (else the server's rules channel)",
+        reset="Back to the system channel, tips on, the rules channel",
+    )
+    @app_commands.choices(where=WELCOME_CHOICES)
+    async def welcome(
+        self,
+        interaction: Interaction,
+        where: str | None = None,
+        channel: discord.TextChannel | None = None,
+        tips: bool | None = None,
+        rules: app_commands.Range[str, 1, 1000] | None = None,
+        reset: bool = False,
+    ) -> None:
+        """Show, set or reset where the welcome goes, whether tips follow, and the rules text."""
+        assert interaction.guild is not None
+        given = any(value is not None for value in (where, channel, tips, rules))
+        if await self._shown_instead(interaction, given, reset):
+            return
+        values: dict[str, int | str | None] = {}
+        if reset:
+            values = {"welcome_mode": None, "welcome_channel_id": None, "welcome_tips": None, "rules_text": None}
+        if channel is not None:
+            if where not in (None, CHANNEL):
+                raise UserError(N_("A channel goes with “In a channel I choose”: leave where empty, or choose that."))
+            check_can_post(channel)
+            values.update(welcome_mode=CHANNEL, welcome_channel_id=channel.id)
+        elif where == CHANNEL:
+            current = await self.bot.guild_settings.get(interaction.guild.id)
+            if current.welcome_channel_id is None:
+                raise UserError(N_("Choose the channel too."))
+            values["welcome_mode"] = CHANNEL
+        elif where is not None:
+            values.update(welcome_mode=where, welcome_channel_id=None)
+        if tips is not None:
+            values["welcome_tips"] = tips
+        if rules is not None:
+            values["rules_text"] = well_formed(rules).strip() or None
+        config = await self.bot.guild_settings.update(interaction.guild.id, **values)
         await self._saved(interaction, config)
 
     async def _shown_instead(self, interaction: Interaction, given: bool, reset: bool) -> bool:

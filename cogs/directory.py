@@ -24,6 +24,8 @@ from bot.types import Interaction
 from bot.ui.checks import home_organiser_only, organiser_only, require_directory_right, require_home_organiser
 from bot.ui.confirm import Choice, Decision
 from bot.ui.directory import (
+    CHAPTERS,
+    PROJECTS,
     TIER_LABELS,
     ChapterCards,
     chapter_embed,
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHAPTERS, PROJECTS = "c", "p"  # listing kinds, short to leave the button id's room to the query
 MAX_QUERY = 60
 CHART_IN_ENGLISH = N_("The chart is labelled in English: no font here can draw your language.")
 PROGRESS_EVERY = 2.0  # seconds between progress updates of a long import

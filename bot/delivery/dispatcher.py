@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "delivery-dispatch"
 NOTICE_KIND = "delivery-problem"
-UNKNOWN_CHANNEL, MISSING_ACCESS, MISSING_PERMISSIONS = 10003, 50001, 50013
+UNKNOWN_CHANNEL, MISSING_ACCESS, MISSING_PERMISSIONS, CLOSED_DMS = 10003, 50001, 50013, 50007
 TAG_REQUIRED, THREAD_ARCHIVED, THREAD_LOCKED = 40067, 50083, 160005
 REASONS = {
     UNKNOWN_CHANNEL: N_("the channel no longer exists"),
@@ -274,7 +274,9 @@ class Dispatcher:
     async def _fail(self, item: Outgoing, error: PermanentDeliveryError) -> None:
         log.warning("delivery %s to channel %s failed: %s", item.id, item.channel_id, error.reason)
         async with self.sessions.begin() as session:
-            if await self._fenced(session, item, state=FAILED, last_error=error.reason) and item.kind != NOTICE_KIND:
+            # A member who takes no direct messages is nothing organisers can fix.
+            told = item.kind != NOTICE_KIND and error.code != CLOSED_DMS
+            if await self._fenced(session, item, state=FAILED, last_error=error.reason) and told:
                 await self._tell_organisers(session, item, error)
 
     async def _tell_organisers(self, session: AsyncSession, item: Outgoing, error: PermanentDeliveryError) -> None:

@@ -22,6 +22,7 @@ from db.models import Delivery, utcnow
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
+MAX_BUTTONS = 25
 MAX_KEY = 255
 MAX_THREAD_NAME = 100
 # Session.info keys: the bell to ring after a commit, and whether this transaction enqueued anything.
@@ -31,10 +32,13 @@ _ENQUEUED = "delivery_enqueued"
 
 @dataclass(slots=True)
 class Payload:
-    """What to post: message content, embeds as Discord JSON, the one role it may mention, and what to do after.
+    """What to post: message content, embeds as Discord JSON, the one role and the one member it may mention,
+    its buttons, and what to do after.
 
-    `crosspost` publishes the message to the followers when the channel is an announcement channel; `thread_name`
-    opens a thread on it (in a forum channel, the post itself is a new thread with that name).
+    `buttons` are Discord's button objects (``custom_id``, ``label``, ``style``), answered by the persistent
+    components registered for their ids. `crosspost` publishes the message to the followers when the channel
+    is an announcement channel; `thread_name` opens a thread on it (in a forum channel, the post itself is a
+    new thread with that name).
     """
 
     content: str = ""
@@ -42,12 +46,16 @@ class Payload:
     mention_role_id: int | None = None
     crosspost: bool = False
     thread_name: str | None = None
+    mention_user_id: int | None = None
+    buttons: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.content and not self.embeds:
             raise ValueError("a delivery needs content or an embed")
         if len(self.content) > MAX_CONTENT or len(self.embeds) > MAX_EMBEDS:
             raise ValueError("content over 2000 characters or more than 10 embeds")
+        if len(self.buttons) > MAX_BUTTONS or any(not button.get("custom_id") for button in self.buttons):
+            raise ValueError("at most 25 buttons, each with a custom_id")
         if self.thread_name is not None and not 1 <= len(self.thread_name) <= MAX_THREAD_NAME:
             raise ValueError("a thread name has 1 to 100 characters")
 

@@ -1,9 +1,9 @@
 """The one module that posts to channels: a delivery's message with its nonce, then its crosspost or thread.
 
 Every message goes out with `allowed_mentions` that parse nothing (no @everyone, no user or role pings from
-text), except the one role a payload names. discord.py sends `enforce_nonce` with every nonce, so a resend of
-the same delivery inside Discord's nonce window returns the message the first attempt created. A forum post
-takes no nonce, so a later attempt first looks for the post an earlier one made.
+text), except the one role and the one member a payload names. discord.py sends `enforce_nonce` with every nonce,
+so a resend of the same delivery inside Discord's nonce window returns the message the first attempt created. A
+forum post takes no nonce, so a later attempt first looks for the post an earlier one made.
 """
 
 from __future__ import annotations
@@ -25,9 +25,27 @@ ARCHIVED_LOOKBACK = 50
 
 
 def allowed_mentions(payload: Payload) -> discord.AllowedMentions:
-    """Nothing may ping, except the role the payload names."""
+    """Nothing may ping, except the role and the member the payload names."""
     roles: list[discord.Object] | bool = [discord.Object(payload.mention_role_id)] if payload.mention_role_id else False
-    return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
+    users: list[discord.Object] | bool = [discord.Object(payload.mention_user_id)] if payload.mention_user_id else False
+    return discord.AllowedMentions(everyone=False, users=users, roles=roles, replied_user=False)
+
+
+def buttons_view(payload: Payload) -> discord.ui.View | None:
+    """The payload's buttons laid out in a view discord.py does not listen to: their persistent items answer."""
+    if not payload.buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in payload.buttons:
+        view.add_item(
+            discord.ui.Button(
+                style=discord.ButtonStyle(button.get("style", discord.ButtonStyle.secondary.value)),
+                label=button.get("label"),
+                custom_id=button["custom_id"],
+            )
+        )
+    view.stop()  # a stopped view is sent but not stored: the DynamicItem registered for the ids handles presses
+    return view
 
 
 def classify(error: Exception) -> DeliveryError:
@@ -76,6 +94,7 @@ class DiscordSender:
                 embeds=embeds,
                 allowed_mentions=allowed_mentions(payload),
                 nonce=item.nonce,
+                view=buttons_view(payload) or discord.utils.MISSING,
             )
             return message.id
         except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:

@@ -22,6 +22,10 @@ class GuildConfig:
     timezone: str | None = None
     events_channel_id: int | None = None
     reminder_offsets: str | None = None
+    welcome_mode: str | None = None
+    welcome_channel_id: int | None = None
+    welcome_tips: bool | None = None
+    rules_text: str | None = None
 
 
 SETTINGS = (
@@ -31,6 +35,10 @@ SETTINGS = (
     "timezone",
     "events_channel_id",
     "reminder_offsets",
+    "welcome_mode",
+    "welcome_channel_id",
+    "welcome_tips",
+    "rules_text",
 )
 
 

@@ -277,6 +277,26 @@ class EventService:
         async with self._sessions() as session:
             return await session.get(EventFollower, (event_id, user_id)) is not None
 
+    async def followed_by(self, user_id: int) -> list[tuple[int, EventInfo]]:
+        """(guild, event) of every event this member asked to be reminded of, soonest first."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(EventFollower.guild_id, EventFollower.event_id).where(EventFollower.user_id == user_id)
+            )
+            found = [(row.guild_id, self._events[row.event_id]) for row in rows if row.event_id in self._events]
+        return sorted(found, key=lambda pair: (pair[1].starts_at is None, pair[1].starts_at, pair[1].id))
+
+    async def forget_follower(self, user_id: int) -> int:
+        """Forget every "Remind me" of this member, with the reminders still to come; how many there were."""
+        async with self._sessions.begin() as session:
+            event_ids = (
+                await session.scalars(select(EventFollower.event_id).where(EventFollower.user_id == user_id))
+            ).all()
+            if event_ids:
+                await session.execute(delete(EventFollower).where(EventFollower.user_id == user_id))
+                await self._plan(session, event_ids)
+        return len(event_ids)
+
     # -- the directory's summits ------------------------------------------------------------------------
 
     async def sync_directory(self, summits: Iterable[SummitInfo]) -> None:

@@ -29,6 +29,7 @@ from bot.text import flag, searchable, truncate
 from bot.ui.charts import can_render, stacked_bar_chart
 from bot.ui.pages import Listing
 
+CHAPTERS, PROJECTS = "c", "p"  # listing kinds of page buttons, short to leave the button id's room to the query
 TIER_COLOURS = {"governing": 0x2B6CB0, "affiliate": 0x38A169, "member": 0x718096, "alumni": 0xA0AEC0}
 TIER_LABELS = {
     "governing": N_("Governing partner"),

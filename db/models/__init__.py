@@ -9,14 +9,17 @@ from db.models.feeds import Feed, FeedEntry, FeedSubscription
 from db.models.guilds import GuildResource, GuildSettings
 from db.models.proposals import Proposal
 from db.models.state import BotState, Revision
+from db.models.welcome import Arrival, ChapterPick
 
 __all__ = [
     "Announcement",
+    "Arrival",
     "Base",
     "BotState",
     "Calendar",
     "ChangeRecord",
     "Chapter",
+    "ChapterPick",
     "Delivery",
     "Event",
     "EventFollower",

@@ -22,6 +22,10 @@ class GuildSettings(Timestamped, Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     events_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     reminder_offsets: Mapped[str | None] = mapped_column(String(100))
+    welcome_mode: Mapped[str | None] = mapped_column(String(10))  # system (when unset) | channel | dm | off
+    welcome_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    welcome_tips: Mapped[bool | None] = mapped_column()  # on when unset
+    rules_text: Mapped[str | None] = mapped_column(String(1000))
 
 
 class GuildResource(Base):

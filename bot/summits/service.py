@@ -249,18 +249,21 @@ class EventService:
         async with self._sessions.begin() as session:
             if await session.get(EventFollower, (event_id, user_id)) is not None:
                 return False
-            session.add(
-                EventFollower(
-                    event_id=event_id,
-                    user_id=user_id,
-                    guild_id=guild_id,
-                    dm_channel_id=dm_channel_id,
-                    locale=locale,
-                    created_at=self._clock.now(),
-                )
+            follower = EventFollower(
+                event_id=event_id,
+                user_id=user_id,
+                guild_id=guild_id,
+                dm_channel_id=dm_channel_id,
+                locale=locale,
+                created_at=self._clock.now(),
             )
-            await session.flush()
-            await self._plan(session, [event_id])
+            session.add(follower)
+            now = self._clock.now()
+            (kind, key, channel_id), (guild, due, payload) = _direct(event, follower, now)
+            if due > now:
+                await enqueue(
+                    session, kind=kind, key=key, guild_id=guild, channel_id=channel_id, payload=payload, due_at=due
+                )
         return True
 
     async def unfollow(self, event_id: int, user_id: int) -> bool:
@@ -269,7 +272,7 @@ class EventService:
             gone = await session.execute(
                 delete(EventFollower).where(EventFollower.event_id == event_id, EventFollower.user_id == user_id)
             )
-            await self._plan(session, [event_id])
+            await _cancel_direct(session, event_id, user_id)
         return bool(gone.rowcount)  # type: ignore[attr-defined]
 
     async def follows(self, event_id: int, user_id: int) -> bool:
@@ -294,7 +297,8 @@ class EventService:
             ).all()
             if event_ids:
                 await session.execute(delete(EventFollower).where(EventFollower.user_id == user_id))
-                await self._plan(session, event_ids)
+                for event_id in event_ids:
+                    await _cancel_direct(session, event_id, user_id)
         return len(event_ids)
 
     # -- the directory's summits ------------------------------------------------------------------------
@@ -425,12 +429,9 @@ class EventService:
                     wanted[slot] = (target.guild_id, due, render.reminder(event, offset, target.locale))
         async for follower in _each(session, followers):
             followed = events.get(follower.event_id)
-            if followed is None:
-                continue
-            due = render.DIRECT_REMINDER_BEFORE.due(_start(followed), followed.zone)
-            due = due if due > now or _start(followed) <= now else _start(followed)
-            slot = (DIRECT, _planned_key(followed, str(follower.user_id)), follower.dm_channel_id)
-            wanted[slot] = (follower.guild_id, due, render.direct_reminder(followed, follower.locale))
+            if followed is not None:
+                slot, direct = _direct(followed, follower, now)
+                wanted[slot] = direct
         pending = select(Delivery.id, Delivery.kind, Delivery.key, Delivery.channel_id).where(
             Delivery.kind.in_(PLANNED), Delivery.state == PENDING
         )
@@ -487,6 +488,25 @@ async def _rows(session: AsyncSession, statement: Executable) -> AsyncIterator[A
         for row in chunk:
             yield row
         await asyncio.sleep(0)
+
+
+def _direct(
+    event: EventInfo, follower: EventFollower, now: datetime
+) -> tuple[tuple[str, str, int], tuple[int, datetime, Payload]]:
+    """A follower's direct reminder: an hour before the start, or at the start when they asked later."""
+    due = render.DIRECT_REMINDER_BEFORE.due(_start(event), event.zone)
+    due = due if due > now or _start(event) <= now else _start(event)
+    slot = (DIRECT, _planned_key(event, str(follower.user_id)), follower.dm_channel_id)
+    return slot, (follower.guild_id, due, render.direct_reminder(event, follower.locale))
+
+
+async def _cancel_direct(session: AsyncSession, event_id: int, user_id: int) -> None:
+    """Drop a member's direct reminders of an event still to be sent."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.kind == DIRECT, Delivery.state == PENDING, Delivery.key.startswith(f"{event_id}:{user_id}:"))
+        .values(state=DELIVERY_CANCELLED)
+    )
 
 
 async def _targets(session: AsyncSession) -> dict[int, Target]:

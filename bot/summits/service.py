@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import Executable, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -32,6 +34,8 @@ from bot.summits.reminders import DEFAULT_OFFSETS, Offset, parse_offsets
 from bot.text import searchable
 from db.models import Delivery, Event, EventFollower, GuildSettings
 from db.repositories import bump_revision, read_revisions
+
+log = logging.getLogger(__name__)
 
 PLAN_JOB = "event-plan"
 PLAN_SECONDS = 600.0  # a full look over every event's reminders; changes plan their own at once
@@ -304,7 +308,17 @@ class EventService:
     # -- the directory's summits ------------------------------------------------------------------------
 
     async def sync_directory(self, summits: Iterable[SummitInfo]) -> None:
-        """Keep the network's events in step with the directory's summits (past ones known by their year)."""
+        """Keep the network's events in step with the directory's summits (past ones known by their year).
+
+        Every process does this when the directory changed; when two insert the same summit at once, the one that
+        loses finds it written by the other at its next refresh.
+        """
+        try:
+            await self._sync_directory(list(summits))
+        except IntegrityError:
+            log.info("another process added the directory's summits to the events first")
+
+    async def _sync_directory(self, summits: list[SummitInfo]) -> None:
         async with self._sessions.begin() as session:
             existing = {
                 row.origin: row

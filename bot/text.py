@@ -33,3 +33,10 @@ def searchable(text: str) -> str:
     """Only the letters, marks and digits of `text`, words separated by one space: what a search reads."""
     kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in well_formed(text))
     return " ".join(kept.split())
+
+
+def storable(text: str, *, multiline: bool = False) -> str:
+    """`text` as a database keeps it: no control characters (new lines and tabs kept when `multiline`), no lone
+    surrogates; PostgreSQL refuses a NUL in text, and neither shows in Discord."""
+    kept = "\n\t" if multiline else ""
+    return "".join(c for c in well_formed(text) if c in kept or unicodedata.category(c) != "Cc")

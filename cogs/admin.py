@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.guilds.settings import GuildConfig
 from bot.i18n import LANGUAGES, N_, Localeish, t
 from bot.summits.reminders import DEFAULT_OFFSETS, format_offsets, parse_offsets
-from bot.text import truncate, well_formed
+from bot.text import storable, truncate
 from bot.times import zone
 from bot.types import Interaction
 from bot.ui.announcements import zone_choices
@@ -275,7 +275,7 @@ class Admin(commands.Cog):
         if tips is not None:
             values["welcome_tips"] = tips
         if rules is not None:
-            values["rules_text"] = well_formed(rules).strip() or None
+            values["rules_text"] = storable(rules, multiline=True).strip() or None
         config = await self.bot.guild_settings.update(interaction.guild.id, **values)
         await self._saved(interaction, config)
 

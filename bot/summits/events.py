@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import UserError
 from bot.i18n import N_
+from bot.text import storable
 from bot.times import local_text, parse_local, zone
 
 SCHEDULED, CANCELLED, PAST = "scheduled", "cancelled", "past"
@@ -99,7 +100,8 @@ class EventDraft:
 
     def with_text(self, name: str, place: str, link: str, description: str) -> EventDraft:
         """The draft with what the form holds: a name, a place (a city or an online link), a link, a text."""
-        name, place, link, description = (" ".join(name.split()), place.strip(), link.strip(), description.strip())
+        name, place, link = (" ".join(storable(name).split()), storable(place).strip(), storable(link).strip())
+        description = storable(description, multiline=True).strip()
         if not name:
             raise UserError(N_("An event needs a name."))
         if len(name) > MAX_NAME:

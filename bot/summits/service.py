@@ -31,7 +31,7 @@ from bot.summits import render
 from bot.summits.calendar import CalendarEvent, IcsEvent, render_calendar
 from bot.summits.events import CANCELLED, NETWORK, PAST, SCHEDULED, EventDraft, EventInfo
 from bot.summits.reminders import DEFAULT_OFFSETS, Offset, parse_offsets
-from bot.text import searchable
+from bot.text import searchable, storable
 from db.models import Delivery, Event, EventFollower, GuildSettings
 from db.repositories import bump_revision, read_revisions
 
@@ -589,14 +589,14 @@ def _ics(event: EventInfo) -> IcsEvent:
 def _from_calendar(item: CalendarEvent, calendar: CalendarSource) -> dict[str, Any]:
     return {
         "sequence": item.sequence,
-        "name": item.title[:100] or "…",
+        "name": storable(item.title)[:100] or "…",
         "chapter_keys": [calendar.chapter_key] if calendar.chapter_key else [],
         "starts_at": item.starts_at,
         "ends_at": item.ends_at,
         "timezone": item.zone,
         "all_day": item.all_day,
         "year": item.starts_at.year,
-        "location": item.location[:100] or None,
+        "location": storable(item.location)[:100] or None,
         "url": item.url if item.url and len(item.url) <= 500 else None,
         "description": item.description,
     }

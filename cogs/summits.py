@@ -20,7 +20,15 @@ from bot.ui.checks import organiser_only, require_organiser
 from bot.ui.confirm import Choice, Decision
 from bot.ui.discord_events import EventPublisher
 from bot.ui.pages import page_view, register_source
-from bot.ui.summits import BUTTONS, EventOption, calendar_line, draft_preview, event_card, event_form, events_listing
+from bot.ui.summits import (
+    EventButton,
+    EventOption,
+    calendar_line,
+    draft_preview,
+    event_card,
+    event_form,
+    events_listing,
+)
 from bot.ui.transformers import ChapterTransformer
 
 if TYPE_CHECKING:
@@ -59,7 +67,7 @@ class Summits(commands.Cog):
                 client.app.events, int(args.get("g", "0")), args.get("p") == "1", args.get("c"), locale
             ),
         )
-        self.bot.add_dynamic_items(*BUTTONS)
+        self.bot.add_dynamic_items(EventButton)
 
     async def cog_unload(self) -> None:
         """Stop keeping scheduled events."""

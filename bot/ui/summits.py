@@ -79,30 +79,92 @@ def event_card(event: EventInfo, now_state: str, locale: Localeish) -> dict[str,
         embed.set_footer(text=t(locale, "Cancelled"))
     view = discord.ui.View(timeout=None)
     if event.starts_at is not None:
-        view.add_item(CalendarButton(event.id, t(locale, "Add to my calendar (.ics)")))
+        view.add_item(EventButton("ics", event.id, t(locale, "Add to my calendar (.ics)")))
     if now_state == "scheduled":
-        view.add_item(RemindButton(event.id, t(locale, "Remind me")))
+        view.add_item(EventButton("remind", event.id, t(locale, "Remind me")))
     return {"embed": embed, "view": view, "allowed_mentions": discord.AllowedMentions.none()}
 
 
-class _EventButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ev:[a-z]+:(?P<id>\d{1,12})"):
-    """A button about one event, rebuilt from its custom_id after a restart."""
+EventAction = Callable[[Interaction, EventInfo], Awaitable[None]]
 
-    action = ""
-    style = discord.ButtonStyle.secondary
 
-    def __init__(self, event_id: int, label: str = "") -> None:
-        self.event_id = event_id
-        super().__init__(
-            discord.ui.Button(label=label or self.action, style=self.style, custom_id=f"ev:{self.action}:{event_id}")
+async def send_calendar(interaction: Interaction, event: EventInfo) -> None:
+    """Attach the event as an .ics file the member's calendar can import, privately."""
+    data = interaction.client.app.events.ics([event], name=event.name)
+    await interaction.response.send_message(
+        t(interaction.locale, "Open the file to add {name} to your calendar.", name=event.name),
+        file=discord.File(io.BytesIO(data), filename=f"event-{event.id}.ics"),
+        ephemeral=True,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+async def remind(interaction: Interaction, event: EventInfo) -> None:
+    """Check the member's DMs are open with a first message, then remember them (told at once when closed)."""
+    events = interaction.client.app.events
+    locale = interaction.locale
+    stop = discord.ui.View(timeout=None)
+    stop.add_item(EventButton("forget", event.id, t(locale, "Stop reminding me")))
+    if await events.follows(event.id, interaction.user.id):
+        await _answer(interaction, t(locale, "I will already remind you of {name}.", name=event.name), stop)
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    confirmation = t(
+        locale,
+        "I will remind you here an hour before **{name}** starts ({when}).",
+        name=discord.utils.escape_markdown(event.name),
+        when=render.stamp(event),
+    )
+    try:
+        channel_id = await interaction.client.sender.post_direct(interaction.user, confirmation)
+    except PermanentDeliveryError as error:
+        if error.code != CLOSED_DMS:
+            raise
+        closed = N_(
+            "I cannot send you direct messages, so I cannot remind you. Allow direct messages from this "
+            "server's members (Privacy Settings), then press Remind me again."
         )
+        await _answer(interaction, t(locale, closed))
+        return
+    await events.follow(
+        interaction.guild.id if interaction.guild else 0, event.id, interaction.user.id, channel_id, str(locale)
+    )
+    text = t(locale, "Done: I will send you a direct message an hour before {name} starts.", name=event.name)
+    await _answer(interaction, text, stop)
+
+
+async def forget(interaction: Interaction, event: EventInfo) -> None:
+    """Undo "Remind me"."""
+    if await interaction.client.app.events.unfollow(event.id, interaction.user.id):
+        text = t(interaction.locale, "I will not remind you of {name}.", name=event.name)
+    else:
+        text = t(interaction.locale, "You had not asked me to remind you of {name}.", name=event.name)
+    await _answer(interaction, text)
+
+
+ACTIONS: dict[str, tuple[EventAction, discord.ButtonStyle]] = {
+    "ics": (send_calendar, discord.ButtonStyle.secondary),
+    "remind": (remind, discord.ButtonStyle.primary),
+    "forget": (forget, discord.ButtonStyle.danger),
+}
+
+
+class EventButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ev:(?P<action>ics|remind|forget):(?P<id>\d{1,12})"
+):
+    """A button about one event (calendar file, remind me, stop reminding me), rebuilt from its id after a restart."""
+
+    def __init__(self, action: str, event_id: int, label: str = "") -> None:
+        self.action, self.event_id = action, event_id
+        style = ACTIONS[action][1]
+        super().__init__(discord.ui.Button(label=label or action, style=style, custom_id=f"ev:{action}:{event_id}"))
 
     @classmethod
     async def from_custom_id(  # type: ignore[override]
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> _EventButton:
+    ) -> EventButton:
         """The same button for the same event, claiming the interaction for it."""
-        button = cls(int(match["id"]), getattr(item, "label", None) or "")
+        button = cls(match["action"], int(match["id"]), getattr(item, "label", None) or "")
         claim(interaction)
         return button
 
@@ -112,87 +174,9 @@ class _EventButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ev
             if interaction.guild is None:
                 raise UserError(N_("Use this in a server."))
             event = interaction.client.app.events.get(interaction.guild.id, self.event_id)
-            await self.run(interaction, event)
+            await ACTIONS[self.action][0](interaction, event)
         except Exception as error:
             await report_error(interaction, error, f"event button {self.action}")
-
-    async def run(self, interaction: Interaction, event: EventInfo) -> None:
-        """What the button does."""
-        raise NotImplementedError
-
-
-class CalendarButton(_EventButton, template=r"ev:ics:(?P<id>\d{1,12})"):
-    """Sends the event as an .ics file the member's calendar can import."""
-
-    action = "ics"
-
-    async def run(self, interaction: Interaction, event: EventInfo) -> None:
-        """Attach the file, privately."""
-        data = interaction.client.app.events.ics([event], name=event.name)
-        await interaction.response.send_message(
-            t(interaction.locale, "Open the file to add {name} to your calendar.", name=event.name),
-            file=discord.File(io.BytesIO(data), filename=f"event-{event.id}.ics"),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-
-
-class RemindButton(_EventButton, template=r"ev:remind:(?P<id>\d{1,12})"):
-    """Opts the member in to a direct message before the event (told at once when their DMs are closed)."""
-
-    action = "remind"
-    style = discord.ButtonStyle.primary
-
-    async def run(self, interaction: Interaction, event: EventInfo) -> None:
-        """Check the DMs are open with a first message, then remember the member."""
-        events = interaction.client.app.events
-        locale = interaction.locale
-        stop = discord.ui.View(timeout=None)
-        stop.add_item(ForgetButton(event.id, t(locale, "Stop reminding me")))
-        if await events.follows(event.id, interaction.user.id):
-            await _answer(interaction, t(locale, "I will already remind you of {name}.", name=event.name), stop)
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        confirmation = t(
-            locale,
-            "I will remind you here an hour before **{name}** starts ({when}).",
-            name=discord.utils.escape_markdown(event.name),
-            when=render.stamp(event),
-        )
-        try:
-            channel_id = await interaction.client.sender.post_direct(interaction.user, confirmation)
-        except PermanentDeliveryError as error:
-            if error.code != CLOSED_DMS:
-                raise
-            closed = N_(
-                "I cannot send you direct messages, so I cannot remind you. Allow direct messages from this "
-                "server's members (Privacy Settings), then press Remind me again."
-            )
-            await _answer(interaction, t(locale, closed))
-            return
-        await events.follow(
-            interaction.guild.id if interaction.guild else 0, event.id, interaction.user.id, channel_id, str(locale)
-        )
-        text = t(locale, "Done: I will send you a direct message an hour before {name} starts.", name=event.name)
-        await _answer(interaction, text, stop)
-
-
-class ForgetButton(_EventButton, template=r"ev:forget:(?P<id>\d{1,12})"):
-    """Undoes "Remind me"."""
-
-    action = "forget"
-    style = discord.ButtonStyle.danger
-
-    async def run(self, interaction: Interaction, event: EventInfo) -> None:
-        """Forget the member's wish."""
-        if await interaction.client.app.events.unfollow(event.id, interaction.user.id):
-            text = t(interaction.locale, "I will not remind you of {name}.", name=event.name)
-        else:
-            text = t(interaction.locale, "You had not asked me to remind you of {name}.", name=event.name)
-        await _answer(interaction, text)
-
-
-BUTTONS = (CalendarButton, RemindButton, ForgetButton)
 
 
 async def _answer(interaction: Interaction, text: str, view: discord.ui.View | None = None) -> None:

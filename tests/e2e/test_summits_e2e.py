@@ -14,6 +14,7 @@ from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.offline import SandboxSession, start_session
 from bot.sandbox import InteractionResult, Sandbox
+from bot.sandbox.state import Message
 from tests.feeds_server import FeedServer, Route
 
 # 2027-03-01 12:00 UTC. Warsaw moves its clocks forward on 2027-03-28 (02:00 → 03:00).
@@ -398,3 +399,29 @@ async def test_a_huge_calendar_is_refused(session: SandboxSession, feeds_server:
     refused = await session.sandbox.slash(*organiser, "summits subscribe", {"url": feeds_server.url("/huge.ics")})
     assert "larger than" in refused.message.content
     assert await session.bot.app.calendars.followed(session.guild_id) == []
+
+
+@pytest.mark.parametrize(
+    ("custom_id", "expected"),
+    [
+        ("ev:remind:999999", "There is no event number 999999 here."),  # an event that never was (or is gone)
+        ("ev:zap:1", "This button is no longer valid: run the command again."),  # no such action
+    ],
+)
+async def test_a_forged_event_button_is_answered_with_a_sentence(
+    session: SandboxSession, custom_id: str, expected: str
+) -> None:
+    state = session.sandbox.state
+    button = {"type": 2, "style": 2, "label": "Remind me", "custom_id": custom_id}
+    old = Message(
+        state.next_id(),
+        session.channel_id,
+        session.guild_id,
+        state.bot_id,
+        components=[{"type": 1, "components": [button]}],
+        application_id=state.application_id,
+    )
+    clicked = await session.sandbox.click(session.sandbox.world.create_message(old), custom_id, session.member_id)
+    assert clicked.message.ephemeral and clicked.message.content == expected
+    [event] = [e for e in session.bot.app.events.past(session.guild_id) if e.name.startswith("Heroes")]
+    assert not await session.bot.app.events.follows(event.id, session.member_id)

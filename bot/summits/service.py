@@ -116,6 +116,20 @@ class EventService:
             await self.load()
             self._changed(NETWORK)
 
+    async def _saved(self, event: EventInfo, revision: int) -> None:
+        """Take one event this process just wrote into memory; reload when other writes came in between."""
+        if revision != self.revision + 1:
+            await self.load()
+        else:
+            old = self._events.get(event.id)
+            if old is not None and old.starts_at is not None:
+                self._by_start.remove((old.starts_at, old.id))
+            self._events[event.id] = event
+            if event.starts_at is not None:
+                bisect.insort(self._by_start, (event.starts_at, event.id))
+            self.revision = revision
+        self._changed(event.guild_id)
+
     def get(self, guild_id: int, event_id: int) -> EventInfo:
         """An event this guild can see (its own or the network's), or a UserError."""
         event = self._events.get(event_id)
@@ -168,7 +182,7 @@ class EventService:
         if draft.starts_at <= now:
             raise UserError(N_("That start has passed while you were writing: choose a new one."))
         async with self._sessions.begin() as session:
-            await bump_revision(session, "events")
+            revision = await bump_revision(session, "events")
             row = Event(
                 guild_id=draft.guild_id,
                 origin="organiser:pending",
@@ -191,15 +205,14 @@ class EventService:
             event = _info(row)
             await self._announce(session, event, NEW)
             await self._plan(session, [event.id])
-        await self.load()
-        self._changed(event.guild_id)
+        await self._saved(event, revision)
         return event
 
     async def edit(self, draft: EventDraft) -> EventInfo:
         """Apply what changed since the form opened; refuses when someone else changed the event meanwhile."""
         assert draft.event_id is not None
         async with self._sessions.begin() as session:
-            await bump_revision(session, "events")
+            revision = await bump_revision(session, "events")
             row = await session.get(Event, draft.event_id, with_for_update=True)
             if row is None or row.guild_id != draft.guild_id or row.status == CANCELLED:
                 raise UserError(GONE, number=draft.event_id)
@@ -216,14 +229,13 @@ class EventService:
             row.updated_at = self._clock.now()
             event = _info(row)
             await self._plan(session, [event.id])
-        await self.load()
-        self._changed(event.guild_id)
+        await self._saved(event, revision)
         return event
 
     async def cancel(self, guild_id: int, event_id: int) -> EventInfo:
         """Call an event off: its pending reminders are dropped and one notice goes out."""
         async with self._sessions.begin() as session:
-            await bump_revision(session, "events")
+            revision = await bump_revision(session, "events")
             row = await session.get(Event, event_id, with_for_update=True)
             now = self._clock.now()
             if row is None or row.guild_id != guild_id or row.status == CANCELLED:
@@ -237,8 +249,7 @@ class EventService:
             event = _info(row)
             await self._plan(session, [event.id])
             await self._announce(session, event, CANCEL_NOTICE)
-        await self.load()
-        self._changed(event.guild_id)
+        await self._saved(event, revision)
         return event
 
     # -- members' reminders ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import logging
 import signal
 import sys
@@ -34,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="import chapters/projects (our YAML, brigade JSON, project index)")
     importer.add_argument("file", type=Path)
     exporter = commands.add_parser("export", help="export the directory as YAML")
-    exporter.add_argument("file", type=Path, nargs="?", help="output file (default: standard output)")
+    exporter.add_argument(
+        "file", type=Path, nargs="?", help="output file, gzip when it ends in .gz (default: standard output)"
+    )
     return parser
 
 
@@ -102,7 +105,7 @@ async def run_import(settings: Settings, path: Path) -> None:
 
 
 async def run_export(settings: Settings, path: Path | None) -> None:
-    """Write the directory as YAML."""
+    """Write the directory as YAML (compressed when the file name ends in .gz)."""
     from bot.app import App
 
     app = App.create(settings)
@@ -113,6 +116,9 @@ async def run_export(settings: Settings, path: Path | None) -> None:
         await app.close()
     if path is None:
         sys.stdout.write(text)
+    elif path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode(), mtime=0))
+        print(f"Wrote {path} (gzip).")
     else:
         path.write_text(text, encoding="utf-8")
         print(f"Wrote {path}.")

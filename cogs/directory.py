@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUERY = 60
+UPLOAD_LIMIT = 10 * 1024 * 1024
+"""Discord's upload limit outside a server (a server's own may be larger)."""
 CHART_IN_ENGLISH = N_("The chart is labelled in English: no font here can draw your language.")
 PROGRESS_EVERY = 2.0  # seconds between progress updates of a long import
 
@@ -384,7 +386,9 @@ class Directory(commands.Cog):
         )
 
     @manage.command(name="import", description="Import chapters and projects from a file (home server's organisers)")
-    @app_commands.describe(file="Our YAML, brigade-information organizations.json, or a project index JSON")
+    @app_commands.describe(
+        file="Our YAML, brigade-information organizations.json, or a project index JSON (each may be .gz)"
+    )
     @home_organiser_only()
     async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
         """Parse and upsert an uploaded file, reporting skipped records."""
@@ -428,11 +432,28 @@ class Directory(commands.Cog):
     async def export(self, interaction: Interaction) -> None:
         """Send the whole directory as a YAML attachment."""
         await interaction.response.defer(ephemeral=True, thinking=True)  # a large directory takes seconds
-        text = await self.directory.export_yaml()
+        limit = interaction.guild.filesize_limit if interaction.guild else UPLOAD_LIMIT
+        export = await self.directory.export_file(limit)
+        if len(export.data) > limit:
+            raise UserError(
+                N_(
+                    "The directory is {size} MiB even compressed, over this server's upload limit of {limit} MiB: "
+                    "export it on the bot's machine with `python -m bot export directory.yaml`."
+                ),
+                size=f"{len(export.data) / 2**20:.1f}",
+                limit=limit >> 20,
+            )
+        text = (
+            t(
+                interaction.locale,
+                "The directory as YAML, compressed with gzip ({size} MiB unpacked); import takes the .gz file as it is:",
+                size=f"{export.unpacked_size / 2**20:.1f}",
+            )
+            if export.compressed
+            else t(interaction.locale, "The directory as YAML:")
+        )
         await interaction.followup.send(
-            t(interaction.locale, "The directory as YAML:"),
-            file=discord.File(io.BytesIO(text.encode()), "directory.yaml"),
-            ephemeral=True,
+            text, file=discord.File(io.BytesIO(export.data), export.filename), ephemeral=True
         )
 
 

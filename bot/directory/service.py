@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import gzip
 import json
 import logging
 from collections import Counter
@@ -49,6 +50,20 @@ log = logging.getLogger(__name__)
 RowT = TypeVar("RowT", Chapter, Project)
 NETWORK_STATE = "directory.network"
 """The `BotState` row holding the seed's ``network`` block (the network's own website, feed, ...) as JSON."""
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """The directory as a file: YAML, or YAML compressed with gzip when the plain file would be too large."""
+
+    data: bytes
+    filename: str
+    unpacked_size: int
+
+    @property
+    def compressed(self) -> bool:
+        """Whether `data` is gzip."""
+        return self.filename.endswith(formats.PACKED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +450,15 @@ class DirectoryService:
         """The whole directory as our YAML, built in a thread so the event loop stays free."""
         snapshot = (list(self.chapters.values()), list(self.projects.values()), self.list_summits(), self.network)
         return await asyncio.to_thread(lambda: formats.dump_yaml(_export_batch(*snapshot)))
+
+    async def export_file(self, limit: int) -> Export:
+        """The whole directory as a file of at most `limit` bytes if it can be: plain YAML, else gzip (which
+        shrinks it about tenfold); the caller checks the size of what comes back."""
+        data = (await self.export_yaml()).encode()
+        if len(data) <= limit:
+            return Export(data, "directory.yaml", len(data))
+        packed = await asyncio.to_thread(gzip.compress, data, 6, mtime=0)
+        return Export(packed, "directory.yaml" + formats.PACKED, len(data))
 
     # -- writes -------------------------------------------------------------------------------------
 

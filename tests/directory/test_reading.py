@@ -3,6 +3,7 @@ limited child process."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -140,3 +141,33 @@ async def test_an_upload_that_needs_too_much_memory_is_ended() -> None:
 def test_json_objects_nested_within_the_cap_still_read() -> None:
     data = json.dumps([{"name": "Code for X", "website": "https://x.org", "social_profiles": {"a": {"b": [1]}}}])
     assert [c.key for c in parse_bytes(data.encode(), "o.json").chapters] == ["code-for-x"]
+
+
+def test_a_gzip_file_is_read_as_the_file_it_holds() -> None:
+    packed = gzip.compress(SEED.read_bytes())
+    assert parse_bytes(packed, "directory.yaml.gz") == parse_bytes(SEED.read_bytes(), "directory.yaml")
+
+
+def test_a_gzip_bomb_is_refused_before_it_fills_memory() -> None:
+    bomb = gzip.compress(b"#" * (64 * MAX_BYTES))
+    assert len(bomb) < MAX_BYTES // 16
+    assert _refusal(bomb, "big.yaml.gz") == "Big.yaml.gz is too large to import (limit: 5 MiB)."
+
+
+@pytest.mark.parametrize("data", [b"plain text", gzip.compress(b"chapters: []")[:-12]])
+def test_a_broken_gzip_file_is_explained(data: bytes) -> None:
+    assert _refusal(data, "broken.yaml.gz") == "Broken.yaml.gz is not a valid gzip file."
+
+
+def test_a_gzip_file_must_hold_a_directory_format() -> None:
+    assert "is not a directory file" in _refusal(gzip.compress(b"hello"), "notes.txt.gz")
+
+
+def test_the_operators_own_file_may_be_larger_than_an_upload(tmp_path: Path) -> None:
+    chapter = "  - {key: c%d, name: Chapter %d, description: %s}\n"
+    text = "version: 1\nchapters:\n" + "".join(chapter % (i, i, "x" * 900) for i in range(6000))
+    assert len(text) > MAX_BYTES
+    assert "too large" in _refusal(text.encode(), "big.yaml")
+    path = tmp_path / "big.yaml.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    assert len(load_file(path).chapters) == 6000

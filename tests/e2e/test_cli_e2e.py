@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -131,3 +132,19 @@ def test_a_database_that_cannot_be_reached_is_reported_as_a_database_problem(tmp
         last = done.stderr.strip().splitlines()[-1]
         assert last.startswith("Cannot use the database 'postgresql+asyncpg://bot:***@127.0.0.1:9/bot'"), done.stderr
         assert "Discord" not in done.stderr and "secret" not in done.stderr
+
+
+def test_the_command_line_exports_gzip_and_imports_it_back(tmp_path: Path) -> None:
+    env = {**_env(tmp_path), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
+
+    def bot(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    assert bot("export", "directory.yaml.gz").stdout.strip() == "Wrote directory.yaml.gz (gzip)."
+    plain = bot("export").stdout
+    assert gzip.decompress((tmp_path / "directory.yaml.gz").read_bytes()).decode() == plain
+    assert bot("import", "directory.yaml.gz").stdout.startswith("directory.yaml.gz: ")

@@ -13,18 +13,30 @@ from typing import Any
 
 from bot.directory.formats import brigade, code4ro, project_index
 from bot.directory.formats.ours import dump_yaml, parse_yaml
-from bot.directory.formats.reading import check_size, load_json
+from bot.directory.formats.reading import MAX_BYTES, MAX_LOCAL_BYTES, check_size, gunzip, load_json
 from bot.directory.records import DirectoryDataError, ImportBatch
 from bot.directory.validators import SHOWN, problem
 from bot.i18n import N_
 
 SUFFIXES = (".yaml", ".yml", ".json")
+PACKED = ".gz"
+"""A directory file may come gzip-compressed: `directory.yaml.gz`."""
 
-__all__ = ["SUFFIXES", "dump_yaml", "load_file", "parse_bytes", "parse_json", "parse_yaml", "shown_name"]
+__all__ = ["PACKED", "SUFFIXES", "dump_yaml", "load_file", "parse_bytes", "parse_json", "parse_yaml", "shown_name"]
 
 
 def _not_a_directory_file(name: str) -> DirectoryDataError:
-    return DirectoryDataError(problem(N_("{name} is not a directory file: use .yaml, .yml or .json."), name=name))
+    return DirectoryDataError(
+        problem(N_("{name} is not a directory file: use .yaml, .yml or .json (or the same ending in .gz)."), name=name)
+    )
+
+
+def _format(filename: str) -> tuple[str, bool] | None:
+    """The format's suffix of a file name and whether it is gzip-compressed; None when it is neither."""
+    path = Path(filename)
+    packed = path.suffix.casefold() == PACKED
+    suffix = Path(path.stem).suffix.casefold() if packed else path.suffix.casefold()
+    return (suffix, packed) if suffix in SUFFIXES else None
 
 
 def shown_name(filename: str) -> str:
@@ -54,31 +66,40 @@ def parse_json(items: Any, name: str, known: Mapping[str, str] | None = None) ->
 
 
 def parse_bytes(
-    data: bytes, filename: str, known: Mapping[str, str] | None = None, *, name: str | None = None
+    data: bytes,
+    filename: str,
+    known: Mapping[str, str] | None = None,
+    *,
+    name: str | None = None,
+    limit: int = MAX_BYTES,
 ) -> ImportBatch:
     """Parse an uploaded directory file, choosing the format from its name and shape.
 
     ``known`` (see `alias_index`) lands an external file's organisations on the keys already in use; ``name``
-    is what messages call the file (by default its name, cut to `SHOWN` characters).
+    is what messages call the file (by default its name, cut to `SHOWN` characters); ``limit`` caps its size,
+    unpacked.
     """
     name = name or shown_name(filename)
-    suffix = Path(filename).suffix.casefold()
-    if suffix not in SUFFIXES:
+    found = _format(filename)
+    if found is None:
         raise _not_a_directory_file(name)
-    check_size(data, name)
+    suffix, packed = found
+    check_size(data, name, limit)
+    if packed:
+        data = gunzip(data, name, limit)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DirectoryDataError(problem(N_("{name} is not UTF-8 text."), name=name)) from None
     if suffix != ".json":
-        return parse_yaml(text, name)
-    return parse_json(load_json(text, name), name, known)
+        return parse_yaml(text, name, limit)
+    return parse_json(load_json(text, name, limit), name, known)
 
 
 def load_file(path: str | Path, known: Mapping[str, str] | None = None) -> ImportBatch:
-    """Parse a directory file on disk (see `parse_bytes`)."""
+    """Parse a directory file on disk (see `parse_bytes`): the operator's own, so a larger one than an upload."""
     path = Path(path)
-    if path.suffix.casefold() not in SUFFIXES:
+    if _format(path.name) is None:
         raise _not_a_directory_file(path.name)
     try:
         data = path.read_bytes()
@@ -86,4 +107,4 @@ def load_file(path: str | Path, known: Mapping[str, str] | None = None) -> Impor
         raise DirectoryDataError(
             problem(N_("Cannot read {name}: {reason}."), name=path.name, reason=error.strerror or str(error))
         ) from None
-    return parse_bytes(data, path.name, known)
+    return parse_bytes(data, path.name, known, limit=MAX_LOCAL_BYTES)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.directory.formats.common import ordered, parse_section, unique
-from bot.directory.formats.reading import load_yaml
+from bot.directory.formats.reading import MAX_BYTES, load_yaml
 from bot.directory.records import (
     FILE_INDEX,
     ChapterRecord,
@@ -31,13 +31,13 @@ FORMAT_VERSION = 1
 _TOP_LEVEL = ("version", "network", "chapters", "projects", "summits")
 
 
-def parse_yaml(text: str, name: str = "directory.yaml") -> ImportBatch:
+def parse_yaml(text: str, name: str = "directory.yaml", limit: int = MAX_BYTES) -> ImportBatch:
     """Parse our directory YAML; a bad record becomes an issue with every problem it has, the rest imports.
 
     Raises `DirectoryDataError` only when the text is not YAML (or uses anchors, aliases or deep nesting), its
     top level is not a mapping, or its version is not 1.
     """
-    data = load_yaml(text, name)
+    data = load_yaml(text, name, limit)
     if data is None:
         return ImportBatch(curated=True)
     if not isinstance(data, Mapping):

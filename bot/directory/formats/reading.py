@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +21,9 @@ from bot.directory.validators import Fields, problem
 from bot.i18n import N_
 
 MAX_BYTES = 5 * 1024 * 1024
-"""The largest directory file read."""
+"""The largest directory file read from an upload (unpacked)."""
+MAX_LOCAL_BYTES = 256 * 1024 * 1024
+"""The largest directory file read from the operator's own disk (`python -m bot import`)."""
 MAX_DEPTH = 32
 """The deepest nesting of lists and mappings in a directory file."""
 DETAIL = 80
@@ -33,12 +36,28 @@ def _error(message: str, /, **params: object) -> DirectoryDataError:
     return DirectoryDataError(problem(message, **params))
 
 
-def check_size(data: bytes | str, name: str) -> None:
-    """Refuse a file over `MAX_BYTES` before reading it."""
-    if len(data) > MAX_BYTES:
-        raise _error(
-            N_("{name} is too large to import (limit: {limit} MiB)."), name=name, limit=MAX_BYTES // 1024 // 1024
-        )
+def check_size(data: bytes | str, name: str, limit: int = MAX_BYTES) -> None:
+    """Refuse a file over `limit` bytes before reading it."""
+    if len(data) > limit:
+        raise _too_large(name, limit)
+
+
+def _too_large(name: str, limit: int) -> DirectoryDataError:
+    return _error(N_("{name} is too large to import (limit: {limit} MiB)."), name=name, limit=limit // 1024 // 1024)
+
+
+def gunzip(data: bytes, name: str, limit: int = MAX_BYTES) -> bytes:
+    """A gzip file's content, refused once it unpacks past `limit` bytes (a small bomb never fills memory)."""
+    unpacker = zlib.decompressobj(wbits=31)
+    try:
+        content = unpacker.decompress(data, limit + 1)
+    except zlib.error:
+        raise _error(N_("{name} is not a valid gzip file."), name=name) from None
+    if len(content) > limit:
+        raise _too_large(name, limit)
+    if not unpacker.eof:
+        raise _error(N_("{name} is not a valid gzip file."), name=name)
+    return content
 
 
 class _Refused(yaml.YAMLError):
@@ -107,9 +126,9 @@ for _tag in ("timestamp", "int", "float"):
     _Loader.add_constructor(_name, _scalar_or_text(yaml.SafeLoader.yaml_constructors[_name]))
 
 
-def load_yaml(text: str, name: str) -> Any:
+def load_yaml(text: str, name: str, limit: int = MAX_BYTES) -> Any:
     """The data of a YAML document; raises `DirectoryDataError` when it is not YAML or uses what is refused."""
-    check_size(text, name)
+    check_size(text, name, limit)
     try:
         return yaml.load(text, Loader=_Loader)
     except _Refused as refused:
@@ -156,9 +175,9 @@ def _phrase(message: str) -> str:
     return (cut[:space] if space > 0 else cut).rstrip(" ,;:") + "…"
 
 
-def load_json(text: str, name: str) -> Any:
+def load_json(text: str, name: str, limit: int = MAX_BYTES) -> Any:
     """The data of a JSON document, objects as `Fields`; raises `DirectoryDataError` when it is not JSON."""
-    check_size(text, name)
+    check_size(text, name, limit)
     try:
         return json.loads(text, object_pairs_hook=Fields)
     except json.JSONDecodeError as error:

@@ -22,6 +22,7 @@ from bot.delivery.sender import DiscordSender
 from bot.errors import log_incident
 from bot.errors.reporting import BotTree
 from bot.i18n.translator import BotTranslator
+from bot.metrics import Gateway
 from bot.ui.base import answer_unclaimed
 from bot.web import WebServer
 from db.repositories import get_state, set_state
@@ -69,9 +70,20 @@ class CodeForAllBot(commands.Bot):
             claim_timeout=timedelta(seconds=app.settings.delivery_claim_seconds),
             send_timeout=app.settings.delivery_claim_seconds / 3,
         )
-        self.web = WebServer(app) if app.settings.web_port is not None else None
+        self.web = WebServer(app, self._gateway) if app.settings.web_port is not None else None
         self.sender = DiscordSender(self)
         self.dispatcher = Dispatcher(app.sessions, app.clock, self.sender, policy, self._guild_locale)
+
+    def _gateway(self) -> Gateway:
+        """This process's gateway figures, for the metrics."""
+        latency = self.latency
+        shard_ids = tuple(getattr(self, "shard_ids", None) or (self.shard_id or 0,))
+        return Gateway(
+            latency_seconds=latency if latency == latency else 0.0,  # NaN before the first heartbeat
+            shard_ids=shard_ids,
+            shard_count=self.shard_count or 1,
+            guilds=len(self.guilds),
+        )
 
     async def setup_hook(self) -> None:
         """Migrate, load the directory, load every cog, start the scheduler, sync commands if changed."""

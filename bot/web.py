@@ -2,18 +2,23 @@
 
 `/calendars/network.ics` holds the network's summits; `/calendars/GUILD_ID.ics` a server's events with the
 network's. Both are what the server's members see in `/summits list`, with an ETag so calendar apps that poll
-get a 304 while nothing changed. `/healthz` answers 200 while the database does.
+get a 304 while nothing changed. `/healthz` answers 200 while the database does; `/metrics` gives what `/status`
+shows in Prometheus's format.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from bot.app import App
+from bot.health import look
+from bot.metrics import Gateway, exposition
 from bot.summits.events import NETWORK
 
 log = logging.getLogger(__name__)
@@ -24,12 +29,14 @@ CALENDAR_TYPE = "text/calendar"
 class WebServer:
     """An aiohttp application over the App; `start` listens, `stop` closes."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, gateway: Callable[[], Gateway] | None = None) -> None:
         self._app = app
+        self._gateway = gateway
         self._runner: web.AppRunner | None = None
         self.port = 0
         application = web.Application()
         application.router.add_get("/healthz", self._health)
+        application.router.add_get("/metrics", self._metrics)
         application.router.add_get("/calendars/{name}.ics", self._calendar)
         self._application = application
 
@@ -55,6 +62,15 @@ class WebServer:
         except Exception as error:
             return web.json_response({"status": "failing", "database": str(error).splitlines()[0][:200]}, status=503)
         return web.json_response({"status": "ok"})
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        app = self._app
+        try:
+            health = await look(app.sessions, app.clock, leader=app.scheduler.leadership.is_leader)
+        except Exception as error:
+            return web.Response(status=503, text=f"database failing: {str(error).splitlines()[0][:200]}\n")
+        body = exposition(health, self._gateway() if self._gateway else None)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _calendar(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]

@@ -4,7 +4,8 @@ Every slash command option, autocomplete, forged page-button id and organiser fo
 kind (very long, CJK, control characters, zero-width/RTL marks, lone surrogates, mention and markdown
 injection, SQL fragments, numbers as text), drawn with a fixed seed. Prints, per area and kind, how many cases
 ran and how many logged an incident, pinged someone, went unanswered, or answered with something that is not a
-sentence, with the bot's p50/p99 answer time.
+sentence, with the bot's p50/p99 answer time. A bot session runs at most MAX_CASES cases (each settles with a
+heartbeat, and discord.py sends at most 110 gateway frames a minute), so the cases are spread over many sessions.
 
     python bench/fuzz_bench.py [--per-target 30] [--area commands] [--family surrogate]
 """
@@ -21,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_settings  # noqa: E402
+from bot.config import Settings, load_settings  # noqa: E402
 from bot.offline import start_session  # noqa: E402
 from tests.e2e.hostile import AREAS, FAMILIES, Case, ErrorLog, Fuzzer  # noqa: E402
+from tests.e2e.test_generated_inputs_e2e import MAX_CASES  # noqa: E402
 
 KINDS = {
     "incidents": "logged at",
@@ -50,8 +52,24 @@ def row(area: str, family: str, cases: list[Case]) -> list[str]:
     ]
 
 
+async def run_family(settings: Settings, area: str, family: str, per_target: int, errors: ErrorLog) -> list[Case]:
+    """Every target of an area with `per_target` values of one family, MAX_CASES cases per bot session."""
+    cases: list[Case] = []
+    while True:
+        session = await start_session(settings)
+        try:
+            fuzzer = Fuzzer(session, errors)
+            work = [(t, v) for t in await fuzzer.targets(area) for v in fuzzer.inputs(t, family, per_target)]
+            for target, value in work[len(cases) : len(cases) + MAX_CASES]:
+                cases.append(await fuzzer.run(target, value))
+        finally:
+            await session.stop()
+        if len(cases) >= len(work):
+            return cases
+
+
 async def main() -> None:
-    """Run every area and family on one bot session, then print the table and the first failures."""
+    """Run every area and family, a fresh bot session per MAX_CASES cases, then print the table and failures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-target", type=int, default=30, help="values per target and kind of input")
     parser.add_argument("--area", choices=AREAS, action="append")
@@ -63,21 +81,13 @@ async def main() -> None:
         settings = load_settings(
             _env_file=None, data_dir=Path(folder), database_url=f"sqlite+aiosqlite:///{folder}/fuzz.db"
         )
-        session = await start_session(settings)
-        try:
-            with ErrorLog() as errors:
-                fuzzer = Fuzzer(session, errors)
-                for area in args.area or AREAS:
-                    targets = await fuzzer.targets(area)
-                    for family in args.family or FAMILIES:
-                        cases = [
-                            await fuzzer.run(t, v) for t in targets for v in fuzzer.inputs(t, family, args.per_target)
-                        ]
-                        rows.append(row(area, family, cases))
-                        failed.extend(c for c in cases if c.problems)
-                        print(f"  {area}/{family}: {len(cases)} cases", file=sys.stderr, flush=True)
-        finally:
-            await session.stop()
+        with ErrorLog() as errors:
+            for area in args.area or AREAS:
+                for family in args.family or FAMILIES:
+                    cases = await run_family(settings, area, family, args.per_target, errors)
+                    rows.append(row(area, family, cases))
+                    failed.extend(c for c in cases if c.problems)
+                    print(f"  {area}/{family}: {len(cases)} cases", file=sys.stderr, flush=True)
     header = ["area", "input", "cases", *KINDS, "p50 ms", "p99 ms"]
     total = sum(int(r[2]) for r in rows)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

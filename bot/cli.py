@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = args.command or "run"
     console = command == "sandbox" or (command == "run" and not settings.token)
-    problem = _shard_problem(settings, console=console) if command == "run" else None
+    problem = _shard_problem(settings, console=console) if command in {"run", "sandbox"} else None
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -196,11 +196,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _shard_problem(settings: Settings, *, console: bool) -> str | None:
     """Why these shard settings cannot run here, in one line; None when they can."""
-    if not settings.sharded:
+    if not settings.some_shards_elsewhere:
         return None
     if console:
-        return "SHARD_IDS and SHARD_COUNT need DISCORD_TOKEN: the sandbox console runs one unsharded bot."
-    if settings.some_shards_elsewhere and make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
+        return (
+            "The sandbox console serves every shard in its one process: leave SHARD_IDS empty (SHARD_COUNT alone "
+            "is fine), or set DISCORD_TOKEN to run some shards against Discord."
+        )
+    if make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
         ids = ",".join(map(str, settings.shards))
         return (
             f"Shards {ids} of {settings.shard_count} leave the other shards to other processes, which cannot share "

@@ -80,13 +80,17 @@ def test_run_refuses_bad_shards_in_one_line(
     assert not (tmp_path / "bot.db").exists()
 
 
-def test_shards_without_a_token_are_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("command", ["run", "sandbox"])
+def test_the_console_refuses_to_serve_some_shards_only(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    assert main(["run", "--shard-count", "2"]) == 2
-    assert "need DISCORD_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("SHARD_IDS", "1")
+    monkeypatch.setenv("SHARD_COUNT", "2")
+    assert main([command]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "serves every shard" in lines[0]
 
 
 @pytest.mark.parametrize(("code", "says"), [(4010, "invalid shard"), (4011, "requires sharding"), (4000, "4000")])

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable
 from pathlib import Path
 
-from discord import LoginFailure
+from discord import ConnectionClosed, LoginFailure, PrivilegedIntentsRequired
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The CLI's arguments."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="The Code for All network bot.")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot (the offline sandbox when DISCORD_TOKEN is not set)")
+    run = commands.add_parser("run", help="run the bot (the offline sandbox when DISCORD_TOKEN is not set)")
+    run.add_argument("--shard-ids", metavar="IDS", help="the shards this process serves, e.g. 0,1 (SHARD_IDS)")
+    run.add_argument("--shard-count", metavar="N", help="the total number of shards (SHARD_COUNT)")
     sandbox = commands.add_parser("sandbox", help="run the bot against the local sandbox with a console")
     sandbox.add_argument("--script", type=Path, help="replay the console lines of FILE, then exit")
     db = commands.add_parser("db", help="database maintenance")
@@ -61,11 +63,11 @@ async def run_until_signal(main: Awaitable[None]) -> None:
 async def run_discord(settings: Settings) -> None:
     """Run for real (or against DISCORD_API_URL / DISCORD_GATEWAY_URL) until stopped."""
     from bot.app import App
-    from bot.client import CodeForAllBot
+    from bot.client import create_bot
     from bot.endpoints import use_endpoints
 
     use_endpoints(settings.discord_api_url, settings.discord_gateway_url)
-    bot = CodeForAllBot(App.create(settings))
+    bot = create_bot(App.create(settings))
     async with bot:
         await run_until_signal(bot.start(settings.token or ""))
 
@@ -127,13 +129,20 @@ async def run_export(settings: Settings, path: Path | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; every expected failure is one line on stderr and a non-zero exit."""
     args = build_parser().parse_args(argv)
+    shard_options = {
+        name: value for name in ("shard_ids", "shard_count") if (value := getattr(args, name, None)) is not None
+    }
     try:
-        settings = load_settings()
+        settings = load_settings(**shard_options)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
     command = args.command or "run"
     console = command == "sandbox" or (command == "run" and not settings.token)
+    problem = _shard_problem(settings, console=console) if command in {"run", "sandbox"} else None
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     # The console is a conversation: keep the log to warnings there unless LOG_LEVEL asks for more.
     level = "WARNING" if console and "log_level" not in settings.model_fields_set else settings.log_level
     setup_logging(level, [settings.token or ""])
@@ -169,6 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     except LoginFailure:
         print("Invalid setting DISCORD_TOKEN: Discord refused the token.", file=sys.stderr)
         return 1
+    except PrivilegedIntentsRequired:
+        print(
+            "Discord refused the Server Members intent (close code 4014): turn on Server Members Intent for the "
+            "bot in the Discord developer portal, under Bot > Privileged Gateway Intents.",
+            file=sys.stderr,
+        )
+        return 1
+    except ConnectionClosed as error:
+        print(_closed(error, settings), file=sys.stderr)
+        return 1
     except OSError as error:
         what = "the database" if command in {"db", "import", "export"} else "Discord"
         print(f"Cannot connect to {what}: {_reason(error)}", file=sys.stderr)
@@ -179,6 +198,40 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _shard_problem(settings: Settings, *, console: bool) -> str | None:
+    """Why these shard settings cannot run here, in one line; None when they can."""
+    if not settings.some_shards_elsewhere:
+        return None
+    if console:
+        return (
+            "The sandbox console serves every shard in its one process: leave SHARD_IDS empty (SHARD_COUNT alone "
+            "is fine), or set DISCORD_TOKEN to run some shards against Discord."
+        )
+    if make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
+        ids = ",".join(map(str, settings.shards))
+        return (
+            f"Shards {ids} of {settings.shard_count} leave the other shards to other processes, which cannot share "
+            "the SQLite database: serve every shard in this process (leave SHARD_IDS empty) or set DATABASE_URL "
+            "to a PostgreSQL database."
+        )
+    return None
+
+
+def _closed(error: ConnectionClosed, settings: Settings) -> str:
+    """Discord closed the gateway for good: say why, and what to change."""
+    if error.code == 4010:
+        return (
+            f"Discord refused shard {error.shard_id} of {settings.shard_count} (close code 4010, invalid shard): "
+            "check SHARD_IDS and SHARD_COUNT."
+        )
+    if error.code == 4011:
+        return (
+            "Discord requires sharding: the bot is in too many guilds for one shard (close code 4011); set "
+            "SHARD_COUNT (GET /gateway/bot recommends a count), or a larger one."
+        )
+    return f"Discord closed the gateway connection (close code {error.code}): {error.reason or 'no reason given'}."
 
 
 def _shown(settings: Settings) -> str:

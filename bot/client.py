@@ -132,9 +132,19 @@ class CodeForAllBot(commands.Bot):
         """An event handler failed: log it with an incident id and keep running."""
         log_incident(f"event {event_method}", sys.exc_info()[1])
 
+    @property
+    def served_shards(self) -> tuple[tuple[int, ...], int]:
+        """The shards this process serves and the shard count (an unsharded bot is shard 0 of 1)."""
+        return (self.shard_id or 0,), self.shard_count or 1
+
+    def describe_shards(self) -> str:
+        """`shard 0 of 1`, `shards 0, 1 of 4`."""
+        ids, count = self.served_shards
+        return f"shard{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))} of {count}"
+
     async def on_ready(self) -> None:
         """Log once per (re)connection."""
-        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+        log.info("ready as %s in %d guilds (%s)", self.user, len(self.guilds), self.describe_shards())
 
     def _guild_locale(self, guild_id: int) -> str | None:
         guild = self.get_guild(guild_id)
@@ -147,3 +157,25 @@ class CodeForAllBot(commands.Bot):
             await self.web.stop()
         await super().close()
         await self.app.close()
+
+
+class ShardedCodeForAllBot(CodeForAllBot, commands.AutoShardedBot):
+    """The bot as an AutoShardedBot: one gateway session per shard it serves, on shards from SHARD_IDS/SHARD_COUNT.
+
+    Discord routes a guild's events and interactions to shard `(guild_id >> 22) % shard_count`; REST calls (the
+    outbox's posts) reach any guild from any shard.
+    """
+
+    @property
+    def served_shards(self) -> tuple[tuple[int, ...], int]:
+        """The shards launched here (all of SHARD_COUNT when SHARD_IDS is not set)."""
+        ids = self.shard_ids if self.shard_ids is not None else range(self.shard_count or 1)
+        return tuple(sorted(ids)), self.shard_count or 1
+
+
+def create_bot(app: App, **options: Any) -> CodeForAllBot:
+    """The bot for these settings: sharded when SHARD_COUNT is set, a plain single-session bot otherwise."""
+    settings = app.settings
+    if not settings.sharded:
+        return CodeForAllBot(app, **options)
+    return ShardedCodeForAllBot(app, shard_count=settings.shard_count, shard_ids=list(settings.shards), **options)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     web_port: int | None = Field(default=None, ge=0, le=65535)
     web_host: str = "127.0.0.1"
     web_public_url: str | None = None
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
 
     @field_validator("log_level")
     @classmethod
@@ -78,6 +81,31 @@ class Settings(BaseSettings):
             raise ValueError("must start with http(s):// or ws(s)://")
         return value.rstrip("/")
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError(f"{value!r} is not a comma-separated list of shard numbers (e.g. 0,1)")
+            return tuple(int(part) for part in parts)
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids_fit(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs SHARD_COUNT (--shard-count), the total number of shards")
+        if len(set(value)) != len(value):
+            raise ValueError(f"lists a shard twice ({', '.join(map(str, value))})")
+        outside = [shard for shard in value if not 0 <= shard < count]
+        if outside:
+            raise ValueError(f"shard {outside[0]} is not below the shard count {count} (shards are 0 to {count - 1})")
+        return value
+
     @field_validator("seed_file")
     @classmethod
     def _seed_exists(cls, value: Path) -> Path:
@@ -94,6 +122,21 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'bot.db'}"
+
+    @property
+    def sharded(self) -> bool:
+        """Whether the bot connects as a sharded client (SHARD_COUNT set)."""
+        return self.shard_count is not None
+
+    @property
+    def shards(self) -> tuple[int, ...]:
+        """The shards this process serves: SHARD_IDS, or every shard of SHARD_COUNT (just 0 when unsharded)."""
+        return self.shard_ids or tuple(range(self.shard_count or 1))
+
+    @property
+    def some_shards_elsewhere(self) -> bool:
+        """Whether other processes must serve the shards this one does not."""
+        return len(self.shards) < (self.shard_count or 1)
 
     @property
     def token(self) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import App
-from bot.client import CodeForAllBot
+from bot.client import CodeForAllBot, create_bot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.endpoints import use_endpoints
@@ -61,7 +61,7 @@ async def start_session(
             "feeds_allow_private": True,
         }
     )
-    bot = CodeForAllBot(App.create(settings, clock=clock), guild_ready_timeout=0.1)
+    bot = create_bot(App.create(settings, clock=clock), guild_ready_timeout=0.1)
     try:
         await bot.login(sandbox.bot_token)
         task = asyncio.create_task(bot.connect())

@@ -39,8 +39,7 @@ class Status(commands.Cog):
         log.info("%s, %s", health.log_line(), self._process())
 
     def _process(self) -> str:
-        shard = f"shard {self.bot.shard_id or 0} of {self.bot.shard_count or 1}"
-        return f"{shard}, pid {os.getpid()}, gateway {self.bot.latency * 1000:.0f} ms"
+        return f"{self.bot.describe_shards()}, pid {os.getpid()}, gateway {self.bot.latency * 1000:.0f} ms"
 
     @app_commands.command(name="status", description="Organisers: how the bot is doing")
     @app_commands.guild_only()

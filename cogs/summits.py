@@ -82,6 +82,13 @@ class Summits(commands.Cog):
         self.publisher.mark(NETWORK)
 
     @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """An auto-sharded bot fires on_ready once; a shard that connects again brings only its own guilds."""
+        for guild in self.bot.guilds:
+            if guild.shard_id == shard_id:
+                self.publisher.mark(guild.id)
+
+    @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """A new guild gets its events."""
         self.publisher.mark(guild.id)

@@ -4,6 +4,10 @@ A claim marks a row `sending` until `next_attempt_at` (the claim's expiry) and b
 every later write: a process that lost its claim (it hung past the expiry and another took the row) changes
 nothing. A claim whose process died expires and the row is sent again with the same nonce, which Discord answers
 with the first message instead of posting twice.
+
+Only the leader runs it (a scheduled job), for every guild: posting is REST, which reaches a channel of any guild
+whatever shards the leader's gateway sessions serve. Rows are claimed with FOR UPDATE SKIP LOCKED, so a second
+dispatcher (a leader losing its lease mid-run while the next one starts) takes other rows, never the same one.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """A local Discord-compatible server that an unmodified discord.py client connects to."""
 
 from .errors import ApiError, Code
+from .gateway import ShardRules, shard_of
 from .ratelimits import Bucket, RateLimits
 from .rest import Exchange, Fault
 from .results import DriverError, InteractionResult, InteractionTimeout, SentAttachment, SentMessage
@@ -23,5 +24,7 @@ __all__ = [
     "SandboxState",
     "SentAttachment",
     "SentMessage",
+    "ShardRules",
     "point_discord_at",
+    "shard_of",
 ]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +19,18 @@ from .state import JSON, SandboxState
 
 GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
+GUILD_PRESENCES = 1 << 8
 GUILD_MESSAGES = 1 << 9
 DIRECT_MESSAGES = 1 << 12
+MESSAGE_CONTENT = 1 << 15
 GUILD_SCHEDULED_EVENTS = 1 << 16
+
+# Each privileged intent and the application flags (full or limited) that enable it.
+PRIVILEGED_INTENTS = {
+    GUILD_PRESENCES: 1 << 12 | 1 << 13,
+    GUILD_MEMBERS: 1 << 14 | 1 << 15,
+    MESSAGE_CONTENT: 1 << 18 | 1 << 19,
+}
 
 OP_DISPATCH = 0
 OP_HEARTBEAT = 1
@@ -37,6 +49,37 @@ CLOSE_DECODE_ERROR = 4002
 CLOSE_NOT_AUTHENTICATED = 4003
 CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_ALREADY_AUTHENTICATED = 4005
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
+CLOSE_DISALLOWED_INTENTS = 4014
+
+SESSION_START_WINDOW = 24 * 3600.0
+
+
+@dataclass
+class ShardRules:
+    """Discord's sharding rules as the sandbox applies them (tests lower them to see the refusals)."""
+
+    guilds_per_shard: int = 2500
+    """A session that would serve more guilds than this is closed with 4011 (sharding required)."""
+    recommended_shards: int | None = None
+    """`shards` in GET /gateway/bot; by default one shard per 1,000 guilds, as Discord roughly recommends."""
+    session_starts: int = 1000
+    """IDENTIFYs allowed per 24 hours (`session_start_limit.total`); past them IDENTIFY is closed with 4004."""
+    max_concurrency: int = 1
+    """`session_start_limit.max_concurrency`: shards that may IDENTIFY in the same 5 s."""
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that serves a guild: Discord's `(guild_id >> 22) % shard_count`."""
+    return (guild_id >> 22) % shard_count
+
+
+def disallowed_intents(intents: int, application_flags: int) -> int:
+    """The privileged intents asked for that the application's flags do not enable."""
+    return sum(
+        intent for intent, flags in PRIVILEGED_INTENTS.items() if intents & intent and not application_flags & flags
+    )
 
 
 def event_intent(event: str, *, direct: bool = False) -> int:
@@ -105,14 +148,25 @@ class Session:
         shard_id, count = self.shard
         if guild_id is None:
             return shard_id == 0
-        return (guild_id >> 22) % max(count, 1) == shard_id
+        return shard_of(guild_id, count) == shard_id
 
 
 class Gateway:
     """Serves discord.py's gateway protocol over aiohttp websockets."""
 
-    def __init__(self, state: SandboxState, *, heartbeat_interval: float = 41.25) -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        *,
+        heartbeat_interval: float = 41.25,
+        rules: ShardRules | None = None,
+        seconds: Callable[[], float] = time.time,
+    ) -> None:
         self.state = state
+        self.rules = rules or ShardRules()
+        self._seconds = seconds
+        self.session_starts_used = 0
+        self._window_start: float | None = None
         self.url = ""
         self.heartbeat_interval_ms = int(heartbeat_interval * 1000)
         self.sessions: dict[str, Session] = {}
@@ -171,10 +225,10 @@ class Gateway:
         elif op == OP_IDENTIFY:
             if conn.identified:
                 conn.close(CLOSE_ALREADY_AUTHENTICATED)
-            elif not isinstance(data, dict) or not data.get("token"):
+            elif not isinstance(data, dict) or not data.get("token") or not self._start_session():
                 conn.close(CLOSE_AUTHENTICATION_FAILED)
             else:
-                return self._identify(conn, data)
+                return self._identify_checked(conn, data)
         elif op == OP_RESUME:
             if isinstance(data, dict):
                 return self._resume(conn, data)
@@ -188,13 +242,68 @@ class Gateway:
             conn.close(CLOSE_UNKNOWN_OPCODE)
         return None
 
-    def _identify(self, conn: _Connection, data: JSON) -> Session:
-        shard = data.get("shard")
-        session = Session(
-            session_id=uuid.uuid4().hex,
-            intents=int(data.get("intents", 0)),
-            shard=(int(shard[0]), int(shard[1])) if shard else None,
-        )
+    # --- sharding and session starts ---------------------------------------
+
+    def _bot_guilds(self) -> list[int]:
+        return [g.id for g in self.state.guilds.values() if self.state.bot_id in g.members]
+
+    def _serves_too_many(self, shard: tuple[int, int] | None) -> bool:
+        guilds = self._bot_guilds()
+        if shard is not None:
+            guilds = [g for g in guilds if shard_of(g, shard[1]) == shard[0]]
+        return len(guilds) > self.rules.guilds_per_shard
+
+    def _window(self) -> float:
+        """Seconds left in the session start window, starting a new window when the last one ended."""
+        now = self._seconds()
+        if self._window_start is None or now - self._window_start >= SESSION_START_WINDOW:
+            self._window_start = now
+            self.session_starts_used = 0
+        return SESSION_START_WINDOW - (now - self._window_start)
+
+    def _start_session(self) -> bool:
+        """Count an IDENTIFY against the day's session starts; False when none is left."""
+        self._window()
+        if self.session_starts_used >= self.rules.session_starts:
+            return False
+        self.session_starts_used += 1
+        return True
+
+    def recommended_shards(self) -> int:
+        """The shard count GET /gateway/bot recommends."""
+        if self.rules.recommended_shards is not None:
+            return self.rules.recommended_shards
+        return max(1, math.ceil(len(self._bot_guilds()) / 1000))
+
+    def session_start_limit(self) -> JSON:
+        """GET /gateway/bot's `session_start_limit`: the IDENTIFYs left and when the count resets (ms)."""
+        left = self._window()
+        return {
+            "total": self.rules.session_starts,
+            "remaining": max(self.rules.session_starts - self.session_starts_used, 0),
+            "reset_after": int(left * 1000),
+            "max_concurrency": self.rules.max_concurrency,
+        }
+
+    # --- sessions -----------------------------------------------------------
+
+    def _identify_checked(self, conn: _Connection, data: JSON) -> Session | None:
+        """IDENTIFY, unless Discord would close it: an invalid shard, too many guilds unsharded, privileged intents."""
+        try:
+            shard = _shard(data.get("shard"))
+        except ValueError:
+            conn.close(CLOSE_INVALID_SHARD)
+            return None
+        if self._serves_too_many(shard):
+            conn.close(CLOSE_SHARDING_REQUIRED)
+        elif disallowed_intents(_int(data.get("intents")), self.state.application_flags):
+            conn.close(CLOSE_DISALLOWED_INTENTS)
+        else:
+            return self._identify(conn, data, shard)
+        return None
+
+    def _identify(self, conn: _Connection, data: JSON, shard: tuple[int, int] | None) -> Session:
+        session = Session(session_id=uuid.uuid4().hex, intents=_int(data.get("intents")), shard=shard)
         self.sessions[session.session_id] = session
         session.connection = conn
         conn.identified = True
@@ -353,3 +462,22 @@ class Gateway:
             conn.close(1001)
         if self._writers:
             await asyncio.wait(list(self._writers), timeout=5.0)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _shard(value: Any) -> tuple[int, int] | None:
+    """IDENTIFY's `shard` as (id, count), None when absent; ValueError when Discord would call it invalid (4010)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2 or not all(type(v) is int for v in value):
+        raise ValueError(value)
+    shard_id, count = value
+    if count < 1 or not 0 <= shard_id < count:
+        raise ValueError(value)
+    return shard_id, count

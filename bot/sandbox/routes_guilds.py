@@ -9,6 +9,7 @@ from typing import Any
 
 from . import permissions as perm
 from .errors import ApiError, Code, invalid_form, missing_permissions, not_found
+from .gateway import Gateway
 from .rest import Call, Reply, RestApi
 from .routes_common import RouteSet, limit_param, snowflake_or_none
 from .routes_threads import check_tags, thread_fields
@@ -61,9 +62,10 @@ _EVENT_CHANNEL_PERMISSIONS = {
 class GuildRoutes(RouteSet):
     """Routes that manage guild structure."""
 
-    def register(self, api: RestApi, gateway_url: Callable[[], str]) -> None:
+    def register(self, api: RestApi, gateway_url: Callable[[], str], gateway: Gateway) -> None:
         """Add this group's routes to the API."""
         self._gateway_url = gateway_url
+        self._gateway = gateway
         add = api.route
         add("GET", "/users/@me", self.get_me)
         add("GET", "/users/{user_id}", self.get_user)
@@ -160,9 +162,12 @@ class GuildRoutes(RouteSet):
         return {"url": self._gateway_url()}
 
     async def get_gateway_bot(self, call: Call) -> JSON:
-        """GET /gateway/bot."""
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
-        return {"url": self._gateway_url(), "shards": 1, "session_start_limit": limit}
+        """GET /gateway/bot: the URL, the recommended shard count and the IDENTIFYs left today."""
+        return {
+            "url": self._gateway_url(),
+            "shards": self._gateway.recommended_shards(),
+            "session_start_limit": self._gateway.session_start_limit(),
+        }
 
     # --- guilds and channels ---------------------------------------------------
 

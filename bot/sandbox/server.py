@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .driver import Driver
-from .gateway import Gateway
+from .gateway import Gateway, ShardRules
 from .ratelimits import RateLimits
 from .rest import API_PREFIX, Exchange, RestApi
 from .routes_guilds import GuildRoutes
@@ -36,19 +36,23 @@ class Sandbox(Driver):
         bot_token: str = "sandbox.bot.token",
         clock: Clock | None = None,
         rate_limits: bool = False,
+        shards: ShardRules | None = None,
     ) -> None:
         """`clock` (the bot's, or any with `now()`) times the nonce window and rate limits; `rate_limits` switches those on.
 
         With a fake clock and rate limits on, the test moves the clock: discord.py waits out a 429 in real time.
+        `shards` sets Discord's sharding rules (guilds per shard, recommended shards, session starts per day).
         """
         self.state = state or SandboxState()
         self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window, clock)
-        self.gateway = Gateway(self.state, heartbeat_interval=heartbeat_interval)
+        self.gateway = Gateway(
+            self.state, heartbeat_interval=heartbeat_interval, rules=shards, seconds=self.config.seconds
+        )
         self.world = World(self.state, self.gateway)
         self.rate_limits = RateLimits(self.config.seconds, enabled=rate_limits)
         self.api = RestApi(self.rate_limits)
         self.inject = self.api.inject
-        GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url)
+        GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url, self.gateway)
         MessageRoutes(self.state, self.world, self.config).register(self.api)
         ThreadRoutes(self.state, self.world, self.config).register(self.api)
         InteractionRoutes(self.state, self.world, self.config).register(self.api)

@@ -46,6 +46,10 @@ _MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
+SPREAD_SLOTS = 64
+"""Guild ids take turns modulo this in their timestamp bits, so every shard count dividing it gets its share."""
+
+
 class Snowflakes:
     """Generates real, strictly increasing snowflakes from the current time."""
 
@@ -60,6 +64,21 @@ class Snowflakes:
         self._increment += 1
         if value <= self._last:
             value = self._last + 1
+        self._last = value
+        return value
+
+    def spread(self, slot: int) -> int:
+        """A snowflake like `()` whose timestamp part is `slot` modulo SPREAD_SLOTS (at most that many ms ahead).
+
+        Discord routes a guild to shard `(id >> 22) % shard_count`; guilds made in the same millisecond would all
+        land on one shard, so guild ids step through the slots and guild n is on shard n % count for such counts.
+        """
+        ms = max(int(time.time() * 1000) - DISCORD_EPOCH_MS, self._last >> 22)
+        ms += (slot - ms) % SPREAD_SLOTS
+        value = ms << 22 | self._prefix | (self._increment & 0xFFF)
+        if value <= self._last:
+            value += SPREAD_SLOTS << 22
+        self._increment += 1
         self._last = value
         return value
 
@@ -280,6 +299,7 @@ class SandboxState:
 
     def __init__(self, bot_name: str = "CivicBot") -> None:
         self.next_id = Snowflakes()
+        self.guilds_made = 0
         self.base_url = "http://127.0.0.1"
         self.users: dict[int, User] = {}
         self.guilds: dict[int, Guild] = {}

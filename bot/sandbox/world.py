@@ -77,7 +77,8 @@ class World:
     def create_guild(self, name: str, *, owner_id: int, bot_permissions: int, locale: str) -> Guild:
         """Create a guild with @everyone, #general, its owner and the bot (with its managed role)."""
         state = self.state
-        guild = Guild(state.next_id(), name, owner_id, locale=locale)
+        guild = Guild(state.next_id.spread(state.guilds_made), name, owner_id, locale=locale)
+        state.guilds_made += 1
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", perm.DEFAULT_EVERYONE, 0)
         bot_role = Role(state.next_id(), guild.id, state.bot.username, bot_permissions, 1, managed=True)
         bot_role.bot_id = state.bot_id

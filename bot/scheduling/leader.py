@@ -1,7 +1,9 @@
 """Who runs the scheduled work: the holder of a PostgreSQL advisory lock, or the only process on SQLite.
 
 The lock lives on a connection of its own, kept open while this process leads; if the process dies or the
-connection drops, PostgreSQL releases the lock and another process takes it at its next refresh.
+connection drops, PostgreSQL releases the lock and another process takes it at its next refresh (every 2 s, see
+`Scheduler`). A killed process's socket closes at once; for a host that vanishes without closing it, the lock's
+connection asks the server for TCP keepalives, so the server notices within about half a minute.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ log = logging.getLogger(__name__)
 # One lock per database and schema, so several test schemas (or bots) on one server do not contend.
 _TRY_LOCK = text(
     "SELECT pg_try_advisory_lock(hashtextextended(current_database() || ':' || current_schema() || ':' || :name, 0))"
+)
+# Seconds of silence before the server probes the lock's connection, between probes, and probes before it gives up.
+_KEEPALIVES = (
+    "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false), "
+    "set_config('tcp_keepalives_count', '3', false)"
 )
 
 
@@ -79,6 +86,8 @@ class AdvisoryLockLeader:
                 await connection.close()
                 raise
             if taken:
+                await connection.execute(text(_KEEPALIVES))
+                await connection.commit()
                 self._connection = connection
             else:
                 await connection.close()

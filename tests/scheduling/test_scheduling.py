@@ -111,6 +111,8 @@ async def test_a_leader_whose_connection_dies_loses_the_lease(engine: AsyncEngin
         held = first._connection
         assert held is not None
         pid = await held.scalar(text("SELECT pg_backend_pid()"))
+        keepalive = await held.scalar(text("SELECT current_setting('tcp_keepalives_idle')"))
+        assert keepalive in {"10", "10s"}  # a vanished host's lease is freed in about 25 s, not hours
         await held.commit()
         async with other_engine.connect() as admin:
             await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})

@@ -165,3 +165,132 @@ async def test_archiving_makes_the_space_read_only_once(session: SandboxSession,
     assert not again.message.buttons
     assert len(await session.bot.directory.history("chapter", "g0v")) == records
     assert _channels(session).keys() == channels.keys()
+
+
+async def test_deleting_removes_the_channels_category_and_role(session: SandboxSession) -> None:
+    before, roles_before = set(_channels(session)), _roles(session)
+    await _onboard(session)
+    refused = await _offboard(session, mode="delete", keep_role=True)
+    assert refused.message.content == "Deleting a space deletes its role too: archive it to keep the role."
+    preview = await _offboard(session, mode="delete")
+    assert preview.message.embeds[0]["title"] == f"Delete the space of {ROLE}"
+    outcome = await _press(session, preview, "Confirm", session.organiser_id)
+    assert outcome.startswith(f"Offboarded {ROLE}. Done:")
+    await session.sandbox.settle()
+    assert set(_channels(session)) == before and _roles(session) == roles_before
+    stored = await session.bot.app.onboarding.resources.of(session.guild_id, "partner:g0v")
+    assert stored == {}
+    again = await _offboard(session, mode="delete")
+    assert again.message.content == f"The space of {ROLE} here was deleted already: nothing to do."
+
+
+async def test_an_archive_can_be_deleted_later(session: SandboxSession) -> None:
+    await _onboard(session)
+    preview = await _offboard(session, keep_role=False)
+    assert f"• Delete the role {ROLE}" in preview.message.embeds[0]["description"]
+    await _press(session, preview, "Confirm", session.organiser_id)
+    await session.sandbox.settle()
+    assert ROLE not in _roles(session) and "tw-general" in _channels(session)
+    preview = await _offboard(session, mode="delete")
+    steps = [line for line in preview.message.embeds[0]["description"].splitlines() if line.startswith("• ")]
+    assert steps == [f"• Delete the channel #{name} and its messages" for name in CHANNELS]
+    await _press(session, preview, "Confirm", session.organiser_id)
+    await session.sandbox.settle()
+    assert not set(CHANNELS) & set(_channels(session))
+    assert "Archive" in _channels(session)  # the archive category serves every partner
+
+
+async def test_cancel_changes_nothing(session: SandboxSession) -> None:
+    await _onboard(session)
+    before, records = _channels(session), len(await session.bot.directory.history("chapter", "g0v"))
+    preview = await _offboard(session)
+    assert await _press(session, preview, "Cancel", session.organiser_id) == "Nothing was changed."
+    assert {n: c.parent_id for n, c in _channels(session).items()} == {n: c.parent_id for n, c in before.items()}
+    assert session.bot.app.directory.chapters["g0v"].tier == "governing"
+    assert len(await session.bot.directory.history("chapter", "g0v")) == records
+
+
+async def test_a_plain_member_cannot_offboard_nor_confirm(session: SandboxSession) -> None:
+    await _onboard(session)
+    refused = await _offboard(session, session.member_id)
+    assert refused.message.ephemeral and refused.message.content.startswith("Only organisers can do this")
+    preview = await _offboard(session)
+    outcome = await _press(session, preview, "Confirm", session.member_id)
+    assert outcome == "This was opened for someone else: run the command yourself."
+    assert ROLE in _channels(session)
+
+
+async def test_a_chapter_without_a_space_here_is_refused(session: SandboxSession) -> None:
+    refused = await _offboard(session)
+    assert refused.message.content == f"This server has no space for {ROLE}, so there is nothing to offboard."
+
+
+async def test_the_chapter_option_offers_the_spaces_of_this_server(session: SandboxSession) -> None:
+    await _onboard(session)
+    sandbox = session.sandbox
+    ask = sandbox.autocomplete
+    choices = await ask(
+        session.guild_id, session.channel_id, session.organiser_id, "offboard partner", focused="chapter"
+    )
+    assert [c["value"] for c in choices] == ["g0v"]
+    typed = {"chapter": "romania"}
+    args = (session.guild_id, session.channel_id, session.organiser_id, "offboard partner", typed)
+    assert await ask(*args, focused="chapter") == []
+
+
+async def test_a_bot_without_manage_channels_is_refused_before_anything(session: SandboxSession) -> None:
+    sandbox = session.sandbox
+    await _onboard(session)
+    bot_role = sandbox.bot_role(session.guild_id)
+    guild = sandbox.state.guilds[session.guild_id]
+    sandbox.world.update_role(guild, bot_role, {"permissions": str(bot_role.permissions & ~perm.MANAGE_CHANNELS)})
+    await sandbox.settle()
+    refused = await _offboard(session)
+    assert refused.message.content == "I need the Manage Channels permission to offboard a partner."
+    assert ROLE in _channels(session)
+
+
+async def test_a_partner_role_above_the_bots_is_refused(session: SandboxSession) -> None:
+    sandbox = session.sandbox
+    await _onboard(session)
+    guild = sandbox.state.guilds[session.guild_id]
+    partner = sandbox.find_role(session.guild_id, ROLE)
+    sandbox.world.move_roles(guild, {partner.id: sandbox.bot_role(session.guild_id).position + 1})
+    await sandbox.settle()
+    refused = await _offboard(session)
+    assert refused.message.content == (
+        "The partner's role is above my highest role: move my role above it, then try again."
+    )
+
+
+async def test_a_failure_halfway_says_what_was_done_and_a_rerun_finishes(session: SandboxSession) -> None:
+    await _onboard(session)
+    preview = await _offboard(session)
+    # Each channel moves in one PATCH: the second channel's move is refused.
+    session.sandbox.inject("PATCH", r"^/channels/\d+$", 403, after=1)
+    outcome = await _press(session, preview, "Confirm", session.organiser_id)
+    done, not_done = outcome.split("\nNot done:\n")
+    assert done.startswith(f"Offboarding {ROLE} stopped: a step failed (403 Forbidden")
+    assert done.endswith(f"• Move #tw-announcements into Archive, read-only for @everyone and {ROLE}")
+    assert not_done.splitlines()[0] == f"• Move #tw-general into Archive, read-only for @everyone and {ROLE}"
+    assert f"• Mark {ROLE} as alumni in the directory (tier Governing partner → Alumni)" in not_done
+    assert not_done.endswith("Run /offboard partner again to finish: it does only what is left.")
+    await session.sandbox.settle()
+    channels = _channels(session)
+    assert channels["tw-announcements"].parent_id == channels["Archive"].id
+    assert channels["tw-general"].parent_id == channels[ROLE].id
+    assert session.bot.app.directory.chapters["g0v"].tier == "governing"
+    history = await session.bot.directory.history("chapter", "g0v")
+    assert history[0].action == "offboard" and "stopped" in history[0].changes
+
+    retry = await _offboard(session)
+    steps = [line for line in retry.message.embeds[0]["description"].splitlines() if line.startswith("• ")]
+    assert steps[0] == f"• Move #tw-general into Archive, read-only for @everyone and {ROLE}"
+    assert not any("Create the category" in step or "tw-announcements" in step for step in steps)
+    assert (await _press(session, retry, "Confirm", session.organiser_id)).startswith(f"Offboarded {ROLE}. Done:")
+    await session.sandbox.settle()
+    channels = _channels(session)
+    assert all(channels[name].parent_id == channels["Archive"].id for name in CHANNELS) and ROLE not in channels
+    assert session.bot.app.directory.chapters["g0v"].tier == "alumni"
+    again = await _offboard(session)
+    assert again.message.content == f"The space of {ROLE} here was archived already: nothing to do."

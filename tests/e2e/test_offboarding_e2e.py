@@ -127,7 +127,7 @@ async def test_archiving_makes_the_space_read_only_once(session: SandboxSession,
     await sandbox.settle()
     guild = sandbox.state.guilds[session.guild_id]
     channels = _channels(session)
-    archive = channels["archive"] if "archive" in channels else channels["Archive"]
+    archive = channels["Archive"]
     assert archive.type == 4
     assert ROLE not in channels  # the empty partner category is gone
     for name in CHANNELS:

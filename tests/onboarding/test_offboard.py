@@ -50,6 +50,7 @@ from bot.onboarding.offboard import (
 from bot.onboarding.plan import ChannelPlan, GuildFacts, Overwrite, plan_partner
 from bot.summits.calendars import CalendarService
 from bot.summits.service import EventService
+from bot.welcome.service import WelcomeService
 from db.models import Calendar, ChangeRecord, Delivery, Feed, FeedSubscription, Proposal
 
 GUILD, ACTOR = 1, 5
@@ -225,6 +226,13 @@ async def test_every_partner_archived_shares_one_archive_category(world: World) 
     archives = [t for t in world.guild.things.values() if t.name == "Archive"]
     assert len(archives) == 1
     assert world.guild.things[world.guild.named("ro-general")].parent == world.guild.named("Archive", "category")
+
+
+async def test_a_kept_role_still_counts_as_a_partner_role(world: World) -> None:
+    await world.onboard()
+    await world.run()
+    welcome = WelcomeService(world.sessions, FakeClock(START), EventService(world.sessions, FakeClock(START)))
+    assert await welcome.partner_roles(GUILD) == {world.guild.named("g0v (Code for Taiwan)", "role")}
 
 
 async def test_archiving_without_the_role_deletes_it(world: World) -> None:

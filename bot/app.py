@@ -19,6 +19,7 @@ from bot.directory.service import DirectoryService
 from bot.feeds.fetch import Fetcher
 from bot.feeds.service import POLL_JOB, POLL_SECONDS, FeedService
 from bot.guilds.settings import GuildSettingsService
+from bot.onboarding.offboard import OffboardingService
 from bot.onboarding.service import OnboardingService
 from bot.scheduling import Scheduler
 from bot.scheduling.leader import leadership_for
@@ -53,6 +54,7 @@ class App:
     guild_settings: GuildSettingsService
     proposals: ProposalService
     onboarding: OnboardingService
+    offboarding: OffboardingService
     announcements: AnnouncementService
     feeds: FeedService
     events: EventService
@@ -78,6 +80,7 @@ class App:
         scheduler.every(PLAN_JOB, PLAN_SECONDS, events.plan)
         calendar_service = CalendarService(sessions, clock, fetcher, events)
         scheduler.every(calendars.POLL_JOB, calendars.POLL_SECONDS, calendar_service.poll_due)
+        proposals = ProposalService(sessions, directory, clock)
         return cls(
             settings=settings,
             engine=engine,
@@ -87,8 +90,9 @@ class App:
             scheduler=scheduler,
             directory=directory,
             guild_settings=guild_settings,
-            proposals=ProposalService(sessions, directory, clock),
+            proposals=proposals,
             onboarding=OnboardingService(sessions),
+            offboarding=OffboardingService(sessions, directory, proposals, feeds, calendar_service),
             announcements=AnnouncementService(sessions, clock),
             feeds=feeds,
             events=events,

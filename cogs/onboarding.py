@@ -8,18 +8,41 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.directory.authority import directory_right
 from bot.errors import UserError
 from bot.i18n import N_, t
+from bot.onboarding.offboard import ARCHIVE, DELETE
+from bot.onboarding.offboard import refusals as offboard_refusals
 from bot.onboarding.plan import PartnerPlan, plan_partner, refusals
 from bot.types import Interaction
 from bot.ui.checks import organiser_only, require_organiser
 from bot.ui.confirm import Choice, Decision
 from bot.ui.discord_guild import DiscordGuild, guild_facts
-from bot.ui.onboarding import outcome_text, plan_embed
+from bot.ui.onboarding import (
+    SpaceChapter,
+    nothing_to_offboard,
+    offboard_embed,
+    offboard_outcome_text,
+    outcome_text,
+    plan_embed,
+    space_names,
+)
 from bot.ui.transformers import Chapter
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot
+
+OFFBOARD_MODES = [
+    app_commands.Choice(name="Archive: read-only, in the archive category", value=ARCHIVE),
+    app_commands.Choice(name="Delete the channels, category and role", value=DELETE),
+]
+
+
+def _one_error(problems: list[UserError], intro: str, interaction: Interaction) -> UserError:
+    """One refusal as it is, several as a list under `intro` (a msgid with {reasons})."""
+    if len(problems) == 1:
+        return problems[0]
+    return UserError(intro, reasons="\n".join(f"• {p.translated(interaction.locale)}" for p in problems))
 
 
 class Onboarding(commands.Cog):
@@ -111,6 +134,75 @@ class Onboarding(commands.Cog):
         view = Decision(interaction, choices, authorise=require_organiser)
         await interaction.response.send_message(
             embed=plan_embed(plan, found, interaction.locale), view=view, ephemeral=True
+        )
+
+    offboard = app_commands.Group(
+        name="offboard", description="Organisers: archive or delete a partner's space", guild_only=True
+    )
+
+    @offboard.command(name="partner", description="Archive or delete a partner's space (organisers)")
+    @app_commands.describe(
+        chapter="A chapter with a space in this server",
+        mode="Archive (read-only, the default) or delete",
+        keep_role="Archive only: keep the partner's role (default) or delete it",
+    )
+    @app_commands.choices(mode=OFFBOARD_MODES)
+    @organiser_only()
+    async def offboard_partner(
+        self,
+        interaction: Interaction,
+        chapter: SpaceChapter,
+        mode: str = ARCHIVE,
+        keep_role: bool | None = None,
+    ) -> None:
+        """Show exactly what offboarding does; Confirm does it, Cancel changes nothing."""
+        guild = interaction.guild
+        if guild is None:
+            raise app_commands.NoPrivateMessage()
+        if mode == DELETE and keep_role:
+            raise UserError(N_("Deleting a space deletes its role too: archive it to keep the role."))
+        service = self.bot.app.offboarding
+        right = directory_right(self.bot.settings.home_guild_id, guild.id)
+        port = DiscordGuild(guild, None)
+        facts = guild_facts(guild)
+        keep = keep_role is not False
+        plan = await service.plan(port, guild.id, chapter, mode, keep_role=keep, facts=facts, right=right)
+        if plan.nothing_to_do:
+            await interaction.response.send_message(nothing_to_offboard(plan, interaction.locale), ephemeral=True)
+            return
+        problems = offboard_refusals(plan, facts)
+        if problems:
+            raise _one_error(problems, N_("I cannot offboard this partner:\n{reasons}"), interaction)
+        names = space_names(guild, plan)
+
+        async def confirm(pressed: Interaction) -> str:
+            assert pressed.guild is not None
+            now = guild_facts(pressed.guild)  # the guild may have changed while the preview was open
+            again = offboard_refusals(plan, now)
+            if again:
+                return again[0].translated(pressed.locale)
+            outcome = await service.apply(
+                plan,
+                port,
+                chapter,
+                facts=now,
+                right=right,
+                actor_id=pressed.user.id,
+                actor_name=str(pressed.user),
+                guild_name=pressed.guild.name,
+            )
+            return offboard_outcome_text(outcome, names, pressed.locale)
+
+        async def cancel(pressed: Interaction) -> str:
+            return t(pressed.locale, "Nothing was changed.")
+
+        choices = [
+            Choice(N_("Confirm"), discord.ButtonStyle.danger, confirm, slow=True),
+            Choice(N_("Cancel"), discord.ButtonStyle.secondary, cancel),
+        ]
+        view = Decision(interaction, choices, authorise=require_organiser)
+        await interaction.response.send_message(
+            embed=offboard_embed(plan, names, interaction.locale), view=view, ephemeral=True
         )
 
 

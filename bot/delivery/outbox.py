@@ -7,12 +7,12 @@ whatever discovers things to post can simply enqueue everything it finds, once p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -132,6 +132,29 @@ async def enqueue(
         return False
     session.info[_ENQUEUED] = True
     return True
+
+
+async def pending_to(session: AsyncSession, channel_ids: Collection[int]) -> int:
+    """How many deliveries to these channels are still waiting to be sent."""
+    if not channel_ids:
+        return 0
+    count = await session.scalar(
+        select(func.count()).where(Delivery.channel_id.in_(channel_ids), Delivery.state == PENDING)
+    )
+    return int(count or 0)
+
+
+async def cancel_pending(session: AsyncSession, channel_ids: Collection[int]) -> int:
+    """Cancel the deliveries to these channels not yet sent (one being sent right now finishes); how many."""
+    if not channel_ids:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.channel_id.in_(channel_ids), Delivery.state == PENDING)
+        .values(state=CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @event.listens_for(Session, "after_commit")

@@ -30,6 +30,16 @@ class GuildResources:
             )
             return {row.owner: row.discord_id for row in rows}
 
+    async def owners(self, guild_id: int, prefix: str) -> set[str]:
+        """Every owner in the guild whose name starts with `prefix`, with at least one stored object."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(GuildResource.owner)
+                .where(GuildResource.guild_id == guild_id, GuildResource.owner.startswith(prefix, autoescape=True))
+                .distinct()
+            )
+            return set(rows)
+
     async def remember(self, guild_id: int, owner: str, name: str, kind: str, discord_id: int) -> None:
         """Store (or replace) one created object."""
         async with self._sessions.begin() as session:

@@ -7,6 +7,7 @@ import discord
 from bot.onboarding.plan import BOT, EVERYONE, ORGANISERS, PARTNER, ChannelPlan, GuildFacts, Overwrite
 
 REASON = "Onboarding a partner of the Code for All network"
+OFFBOARD_REASON = "Offboarding a partner of the Code for All network"
 
 
 def guild_facts(guild: discord.Guild) -> GuildFacts:
@@ -83,6 +84,29 @@ class DiscordGuild:
         )
         if target is not None:
             await target.delete(reason=REASON)
+
+    async def archive_channel(
+        self, channel_id: int, category_id: int, role_id: int | None, deny: frozenset[str]
+    ) -> None:
+        """Move a channel into the archive category in one edit: its overwrites kept (who saw it still does),
+        `deny` added for @everyone and the partner's role."""
+        channel = self.guild.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.VoiceChannel):
+            raise LookupError(f"channel {channel_id} is not a text or voice channel of the guild")
+        category = self.guild.get_channel(category_id)
+        if not isinstance(category, discord.CategoryChannel):  # just made: the gateway may not have told us yet
+            fetched = await self.guild.fetch_channel(category_id)
+            if not isinstance(fetched, discord.CategoryChannel):
+                raise LookupError(f"channel {category_id} is not a category")
+            category = fetched
+        overwrites = dict(channel.overwrites)
+        role = (self._created_roles.get(role_id) or self.guild.get_role(role_id)) if role_id is not None else None
+        for target in (self.guild.default_role, role):
+            if target is not None:
+                overwrite = overwrites.get(target) or discord.PermissionOverwrite()
+                overwrite.update(**{name: False for name in deny})
+                overwrites[target] = overwrite
+        await channel.edit(category=category, overwrites=overwrites, sync_permissions=False, reason=OFFBOARD_REASON)
 
     def _overwrites(
         self, overwrites: tuple[Overwrite, ...], role_id: int

@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 import discord
+from discord import app_commands
 
-from bot.i18n import Localeish, t
+from bot.directory.service import ChapterInfo
+from bot.errors import UserError
+from bot.i18n import Localeish, t, tn
 from bot.onboarding.apply import CATEGORY, ROLE, Outcome, Survey, channel_name
+from bot.onboarding.offboard import (
+    ALUMNI,
+    ARCHIVE,
+    ARCHIVE_CHANNEL,
+    ARCHIVE_NAME,
+    CANCEL_POSTS,
+    CREATE_ARCHIVE,
+    DELETE,
+    DELETE_CATEGORY,
+    DELETE_CHANNEL,
+    DELETE_ROLE,
+    DIRECTORY_PROPOSED,
+    DIRECTORY_READ_ONLY,
+    FORGET,
+    KEEP_ROLE,
+    MARK_ALUMNI,
+    STOP_CALENDAR,
+    STOP_FEED,
+    OffboardOutcome,
+    OffboardPlan,
+    Step,
+)
 from bot.onboarding.plan import BOT, EVERYONE, ORGANISERS, PARTNER, Overwrite, PartnerPlan
-from bot.text import truncate
+from bot.text import truncate, well_formed
+from bot.types import Interaction
+from bot.ui.directory import TIER_COLOURS, tier_label
+from bot.ui.transformers import CHOICE_LIMIT, QUERY_LIMIT, ChapterTransformer
 
 
 def _who(target: str, plan: PartnerPlan, locale: Localeish) -> str:
@@ -92,3 +120,212 @@ def outcome_text(plan: PartnerPlan, outcome: Outcome, locale: Localeish) -> str:
             left=", ".join(outcome.left_behind),
         )
     return text
+
+
+# -- offboarding -------------------------------------------------------------------------------------
+
+
+class SpaceChapterTransformer(ChapterTransformer):
+    """A chapter with a space in this server (autocompleted from those), resolved like any chapter."""
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: Interaction, value: str, /
+    ) -> list[app_commands.Choice[str]]:
+        """Up to 25 of the chapters this server onboarded, matching what is typed so far."""
+        if interaction.guild is None:
+            return []
+        query = well_formed(value[:QUERY_LIMIT]).casefold()
+        directory = interaction.client.directory
+        chapters = [
+            chapter
+            for key in await interaction.client.app.offboarding.spaces(interaction.guild.id)
+            if (chapter := directory.chapters.get(key)) is not None
+        ]
+        found = [
+            chapter
+            for chapter in chapters
+            if any(
+                query in text.casefold()
+                for text in (chapter.name, chapter.key, chapter.short_name or "", *chapter.aliases)
+            )
+        ]
+        return [
+            app_commands.Choice(name=truncate(chapter.name, CHOICE_LIMIT), value=chapter.key)
+            for chapter in sorted(found, key=lambda c: c.name.casefold())[:25]
+        ]
+
+
+SpaceChapter = app_commands.Transform[ChapterInfo, SpaceChapterTransformer]
+
+
+def space_names(guild: discord.Guild, plan: OffboardPlan) -> dict[int, str]:
+    """The names of the plan's channels, category and role as they are now (a deleted one loses its name)."""
+    names: dict[int, str] = {}
+    for step in plan.steps:
+        if step.action in (ARCHIVE_CHANNEL, DELETE_CHANNEL, DELETE_CATEGORY):
+            channel = guild.get_channel(step.target)
+            if channel is not None:
+                names[step.target] = f"#{channel.name}" if step.action != DELETE_CATEGORY else channel.name
+        elif step.action in (KEEP_ROLE, DELETE_ROLE):
+            role = guild.get_role(step.target)
+            if role is not None:
+                names[step.target] = role.name
+        elif step.action == STOP_FEED:
+            channel = guild.get_channel(step.channel_id)
+            names[step.channel_id] = f"#{channel.name}" if channel is not None else str(step.channel_id)
+    if plan.archive_id is not None and (archive := guild.get_channel(plan.archive_id)) is not None:
+        names[plan.archive_id] = archive.name
+    if plan.role_id is not None and (role := guild.get_role(plan.role_id)) is not None:
+        names[plan.role_id] = role.name
+    return names
+
+
+def _step_line(step: Step, plan: OffboardPlan, names: dict[int, str], locale: Localeish) -> str:
+    """One step, as the organiser reads it before and after."""
+    name = names.get(step.target, step.name)
+    role = names.get(plan.role_id or 0, t(locale, "the partner's role"))
+    archive = names.get(plan.archive_id or 0, ARCHIVE_NAME)
+    action = step.action
+    if action == STOP_FEED:
+        return t(
+            locale, "Stop posting the feed {url} in {channel}", url=step.name, channel=names.get(step.channel_id, "?")
+        )
+    if action == STOP_CALENDAR:
+        return t(locale, "Stop following the calendar {url}", url=step.name)
+    if action == CANCEL_POSTS:
+        return tn(
+            locale,
+            "Cancel {count} post waiting to be sent to these channels",
+            "Cancel {count} posts waiting to be sent to these channels",
+            step.count,
+            count=step.count,
+        )
+    if action == CREATE_ARCHIVE:
+        return t(locale, "Create the category {name} for archived channels", name=ARCHIVE_NAME)
+    if action == ARCHIVE_CHANNEL:
+        return t(
+            locale,
+            "Move {channel} into {archive}, read-only for @everyone and {role}",
+            channel=name,
+            archive=archive,
+            role=role,
+        )
+    if action == DELETE_CHANNEL:
+        return t(locale, "Delete the channel {channel} and its messages", channel=name)
+    if action == DELETE_CATEGORY:
+        return t(locale, "Delete the category {name}", name=name)
+    if action == KEEP_ROLE:
+        return t(locale, "Keep the role {role}: its members can still read the archived channels", role=name)
+    if action == DELETE_ROLE:
+        return t(locale, "Delete the role {role}", role=name)
+    if action == FORGET:
+        return t(locale, "Forget {name}: it is no longer in the server", name=step.name)
+    tier = tier_label(step.name, locale)
+    if action == MARK_ALUMNI:
+        return t(
+            locale,
+            "Mark {chapter} as alumni in the directory (tier {tier} → Alumni)",
+            chapter=plan.chapter_name,
+            tier=tier,
+        )
+    return t(
+        locale,
+        "Propose to the home server to mark {chapter} as alumni (tier {tier} → Alumni)",
+        chapter=plan.chapter_name,
+        tier=tier,
+    )
+
+
+def _bullets(steps: list[Step] | tuple[Step, ...], plan: OffboardPlan, names: dict[int, str], locale: Localeish) -> str:
+    return "\n".join(f"• {_step_line(step, plan, names, locale)}" for step in steps)
+
+
+def _directory_note(plan: OffboardPlan, locale: Localeish) -> str | None:
+    if plan.directory == DIRECTORY_READ_ONLY:
+        return t(locale, "The directory is read-only here, so {chapter} keeps its tier.", chapter=plan.chapter_name)
+    if plan.directory == DIRECTORY_PROPOSED:
+        return t(locale, "A proposal to mark {chapter} as alumni is already waiting.", chapter=plan.chapter_name)
+    return None
+
+
+def offboard_embed(plan: OffboardPlan, names: dict[int, str], locale: Localeish) -> discord.Embed:
+    """The offboarding plan as the organiser confirms it: every step, in order."""
+    title = (
+        t(locale, "Archive the space of {name}", name=plan.chapter_name)
+        if plan.mode == ARCHIVE
+        else t(locale, "Delete the space of {name}", name=plan.chapter_name)
+    )
+    lines = [t(locale, "Nothing changes until you press Confirm. These steps run in this order:"), ""]
+    lines.append(_bullets(plan.steps, plan, names, locale))
+    notes = []
+    if any(step.action == ARCHIVE_CHANNEL for step in plan.steps):
+        notes.append(
+            t(
+                locale,
+                "Read-only means: {permissions} denied; whoever could see a channel still can.",
+                permissions=", ".join(sorted(p.replace("_", " ") for p in plan.deny)),
+            )
+        )
+        if plan.cannot_deny:
+            notes.append(
+                t(
+                    locale,
+                    "I cannot deny {permissions}: I do not hold them myself.",
+                    permissions=", ".join(sorted(p.replace("_", " ") for p in plan.cannot_deny)),
+                )
+            )
+    if (note := _directory_note(plan, locale)) is not None:
+        notes.append(note)
+    if notes:
+        lines += ["", *notes]
+    return discord.Embed(
+        title=truncate(title, 256), description=truncate("\n".join(lines), 4096), colour=TIER_COLOURS[ALUMNI]
+    )
+
+
+def nothing_to_offboard(plan: OffboardPlan, locale: Localeish) -> str:
+    """The sentence for a space offboarded already."""
+    if plan.state == DELETE:
+        return t(locale, "The space of {name} here was deleted already: nothing to do.", name=plan.chapter_name)
+    return t(locale, "The space of {name} here was archived already: nothing to do.", name=plan.chapter_name)
+
+
+def offboard_outcome_text(outcome: OffboardOutcome, names: dict[int, str], locale: Localeish) -> str:
+    """What a run did and, when it stopped, what it did not do."""
+    plan = outcome.plan
+    if outcome.ok:
+        text = (
+            t(locale, "Offboarded {name}. Done:", name=plan.chapter_name)
+            + "\n"
+            + _bullets(outcome.done, plan, names, locale)
+        )
+    else:
+        text = "\n".join(
+            [
+                t(
+                    locale,
+                    "Offboarding {name} stopped: a step failed ({reason}).",
+                    name=plan.chapter_name,
+                    reason=truncate(
+                        outcome.error.translated(locale)
+                        if isinstance(outcome.error, UserError)
+                        else str(outcome.error),
+                        200,
+                    ),
+                ),
+                t(locale, "Done:"),
+                _bullets(outcome.done, plan, names, locale) or t(locale, "nothing"),
+                t(locale, "Not done:"),
+                _bullets(outcome.not_done, plan, names, locale),
+                t(locale, "Run /offboard partner again to finish: it does only what is left."),
+            ]
+        )
+    if outcome.cancelled:
+        text += "\n" + tn(
+            locale,
+            "{count} waiting post was cancelled.",
+            "{count} waiting posts were cancelled.",
+            outcome.cancelled,
+            count=outcome.cancelled,
+        )
+    return truncate(text, 2000)

@@ -34,6 +34,7 @@ SYSTEM, CHANNEL, DM, OFF = "system", "channel", "dm", "off"
 MODES = (SYSTEM, CHANNEL, DM, OFF)
 """Where a guild's welcome goes: its system channel (the default), a chosen channel, a direct message, nowhere."""
 CHAPTER_OWNER, PARTNER_OWNER, ROLE = "chapter:", "partner:", "role"
+ARCHIVED_OWNER = "archived:"  # a partner's role kept when its space was archived
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +184,9 @@ class WelcomeService:
         return {owner[len(CHAPTER_OWNER) :]: id_ for owner, id_ in roles.items() if owner.startswith(CHAPTER_OWNER)}
 
     async def partner_roles(self, guild_id: int) -> set[int]:
-        """The roles of partners' spaces in the guild (they open private channels)."""
+        """The roles of partners' spaces in the guild, in use or archived (they open private channels)."""
         roles = await self.resources.of_kind(guild_id, ROLE)
-        return {id_ for owner, id_ in roles.items() if owner.startswith(PARTNER_OWNER)}
+        return {id_ for owner, id_ in roles.items() if owner.startswith((PARTNER_OWNER, ARCHIVED_OWNER))}
 
     async def map_role(self, guild_id: int, chapter_key: str, role_id: int | None) -> None:
         """Give members who pick this chapter an existing role; None: a role the bot makes for it again."""

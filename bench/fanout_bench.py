@@ -58,12 +58,13 @@ async def fan_out(channels: int, runs: int) -> list[tuple[float, float, int, int
                 started = time.perf_counter()
                 bot.dispatcher.wake()
 
-                def counts() -> list[int]:
-                    return [
-                        sum(m.content == f"New post {run}" for m in state.channel_messages_of(c)) for c in targets
-                    ]
+                text = f"New post {run}"
 
-                while sum(1 for n in counts() if n) < channels and time.perf_counter() - started < 120:
+                def counts(text: str = text) -> list[int]:
+                    return [sum(m.content == text for m in state.channel_messages_of(c)) for c in targets]
+
+                # The sandbox's state is polled: it has no hook for "every channel has a message".
+                while sum(1 for n in counts() if n) < channels and time.perf_counter() - started < 120:  # noqa: ASYNC110
                     await asyncio.sleep(0.005)
                 elapsed = time.perf_counter() - started
                 await asyncio.sleep(0.5)  # anything doubled would land now

@@ -88,7 +88,9 @@ class App:
             directory=directory,
             guild_settings=guild_settings,
             proposals=ProposalService(sessions, directory, clock),
-            onboarding=OnboardingService(sessions),
+            onboarding=OnboardingService(
+                sessions, clock=clock, directory=directory, feeds=feeds, calendars=calendar_service
+            ),
             announcements=AnnouncementService(sessions, clock),
             feeds=feeds,
             events=events,

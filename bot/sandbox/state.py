@@ -243,7 +243,9 @@ class Guild:
     threads: dict[int, Channel] = field(default_factory=dict)
     system_channel_id: int | None = None
     features: list[str] = field(default_factory=lambda: ["COMMUNITY", "NEWS"])
-    onboarding: JSON = field(default_factory=lambda: {"enabled": False, "mode": 0, "default_channel_ids": [], "prompts": []})
+    onboarding: JSON = field(
+        default_factory=lambda: {"enabled": False, "mode": 0, "default_channel_ids": [], "prompts": []}
+    )
 
 
 @dataclass

@@ -31,7 +31,9 @@ def _prompt(title: str, role_id: int, *, prompt_id: object = 0, option_id: objec
 def _may_manage_server(harness: Harness) -> None:
     sb = harness.sandbox
     role = sb.bot_role(harness.guild.id)
-    sb.world.update_role(sb.state.guilds[harness.guild.id], role, {"permissions": str(role.permissions | perm.MANAGE_GUILD)})
+    sb.world.update_role(
+        sb.state.guilds[harness.guild.id], role, {"permissions": str(role.permissions | perm.MANAGE_GUILD)}
+    )
 
 
 def _guild(harness: Harness) -> discord.Guild:

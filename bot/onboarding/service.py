@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.delivery.outbox import Payload, enqueue
-from bot.directory.records import ChapterRecord, columns, validate
+from bot.directory.records import ChapterRecord, columns, derive_key, validate
 from bot.directory.service import DirectoryService
 from bot.errors import UserError
 from bot.feeds.fetch import check_url
@@ -93,6 +93,13 @@ class OnboardingService:
 
     async def draft_chapter(self, values: Mapping[str, Any]) -> NewChapter:
         """A new chapter's record as the directory would add it; its UserError when it would refuse it."""
+        key = derive_key(str(values.get("name") or ""))
+        if not key:
+            raise UserError(
+                N_("“{name}” makes no directory key: give a name with Latin letters or digits."),
+                name=values.get("name") or "",
+            )
+        values = {**values, "key": key}
         await self._directory.check_edit("chapter", None, values, version=None, shown={})
         record = columns(validate(ChapterRecord, dict(values)))
         return NewChapter(record["key"], record["name"], record.get("short_name"), values)

@@ -91,7 +91,9 @@ class App:
             directory=directory,
             guild_settings=guild_settings,
             proposals=proposals,
-            onboarding=OnboardingService(sessions),
+            onboarding=OnboardingService(
+                sessions, clock=clock, directory=directory, feeds=feeds, calendars=calendar_service
+            ),
             offboarding=OffboardingService(sessions, directory, proposals, feeds, calendar_service),
             announcements=AnnouncementService(sessions, clock),
             feeds=feeds,

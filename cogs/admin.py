@@ -45,12 +45,14 @@ def _describe(guild: discord.Guild, config: GuildConfig, home_guild_id: int | No
     )
     channel = f"<#{config.organisers_channel_id}>" if config.organisers_channel_id else t(locale, "none")
     events = f"<#{config.events_channel_id}>" if config.events_channel_id else t(locale, "none")
+    partners = f"<#{config.announcements_channel_id}>" if config.announcements_channel_id else t(locale, "none")
     return "\n".join(
         [
             described,
             t(locale, "Organisers' channel: {channel}", channel=channel),
             t(locale, "Time zone: {zone}", zone=config.timezone or "UTC"),
             t(locale, "Events channel: {channel}", channel=events),
+            t(locale, "Announcements channel (new partners are introduced there): {channel}", channel=partners),
             t(locale, "Event reminders: {offsets}", offsets=config.reminder_offsets or DEFAULT_OFFSETS),
             *_welcome(guild, config, locale),
             directory,
@@ -215,6 +217,24 @@ class Admin(commands.Cog):
             interaction.guild.id, events_channel_id=channel.id if channel else None
         )
         await self.bot.app.events.plan()
+        await self._saved(interaction, config)
+
+    @settings.command(name="announcements-channel", description="Choose where I introduce the network's new partners")
+    @app_commands.describe(
+        channel="A channel members read; leave empty to see the current one", reset="Introduce partners nowhere"
+    )
+    async def announcements_channel(
+        self, interaction: Interaction, channel: discord.TextChannel | None = None, reset: bool = False
+    ) -> None:
+        """Show, set or reset the channel where onboarding a partner posts its welcome."""
+        assert interaction.guild is not None
+        if await self._shown_instead(interaction, channel is not None, reset):
+            return
+        if channel is not None:
+            check_can_post(channel)
+        config = await self.bot.guild_settings.update(
+            interaction.guild.id, announcements_channel_id=channel.id if channel else None
+        )
         await self._saved(interaction, config)
 
     @settings.command(name="reminders", description="Choose how long before an event its reminders go out")

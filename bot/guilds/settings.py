@@ -26,6 +26,7 @@ class GuildConfig:
     welcome_channel_id: int | None = None
     welcome_tips: bool | None = None
     rules_text: str | None = None
+    announcements_channel_id: int | None = None
 
 
 SETTINGS = (
@@ -39,6 +40,7 @@ SETTINGS = (
     "welcome_channel_id",
     "welcome_tips",
     "rules_text",
+    "announcements_channel_id",
 )
 
 

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Protocol
 
 from bot.guilds.resources import GuildResources
+from bot.onboarding.extras import StepResult
 from bot.onboarding.plan import ChannelPlan, Overwrite, PartnerPlan
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Outcome:
     error: Exception | None = None
     rolled_back: list[str] = field(default_factory=list)
     left_behind: list[str] = field(default_factory=list)
+    extras: list[StepResult] = field(default_factory=list)  # the steps around the space, once it is in place
 
     @property
     def ok(self) -> bool:

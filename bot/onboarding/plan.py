@@ -150,6 +150,13 @@ def plan_partner(
     )
 
 
+def taken_channel_names(plan: PartnerPlan, channels: Mapping[int, str], own: Iterable[int]) -> list[str]:
+    """The planned channel names the guild already uses for channels that are not this partner's."""
+    mine = set(own)
+    used = {name for channel_id, name in channels.items() if channel_id not in mine}
+    return [channel.name for channel in plan.channels if channel.name in used]
+
+
 def refusals(plan: PartnerPlan, facts: GuildFacts, existing_role_id: int | None = None) -> list[UserError]:
     """Why the bot could not carry the plan out, checked before anything is created (empty: it can)."""
     problems: list[UserError] = []

@@ -144,6 +144,17 @@ class Driver:
         channel.overwrites[target_id] = Overwrite(target_id, kind, allow, deny)
         self.world.channel_updated(channel)
 
+    def enable_onboarding(self, guild_id: int, prompts: Sequence[JSON] = (), *, enabled: bool = True) -> JSON:
+        """Switch the guild's Discord Onboarding on (or off), with prompts as a PUT body gives them."""
+        guild = self.state.guilds[guild_id]
+        body: JSON = {"enabled": enabled, "prompts": list(prompts) if prompts else None}
+        self.world.set_onboarding(guild, body)
+        return self.state.onboarding_payload(guild)
+
+    def onboarding(self, guild_id: int) -> JSON:
+        """The guild's onboarding as GET /guilds/{id}/onboarding answers it."""
+        return self.state.onboarding_payload(self.state.guilds[guild_id])
+
     def set_locale(self, user_id: int, locale: str) -> None:
         """Change the locale the user's client reports."""
         self.state.users[user_id].locale = locale
@@ -449,7 +460,10 @@ class Driver:
         data: JSON = {"custom_id": modal["custom_id"], "components": [c for c in components if c]}
         source = self.state.messages.get(origin.source_message_id or 0)
         user = user_id or origin.user_id
-        record = self._interact(5, origin.guild_id, origin.channel_id, user, data, message=source, trigger=origin)
+        if origin.guild_id is None:
+            record = self._interact_in_dm(5, origin.channel_id, user, data, message=source, trigger=origin)
+        else:
+            record = self._interact(5, origin.guild_id, origin.channel_id, user, data, message=source, trigger=origin)
         return await self._await(record, timeout)
 
     # --- helpers ----------------------------------------------------------------------
@@ -709,9 +723,60 @@ class Driver:
         self, message: Message, user_id: int, data: JSON, wait: float
     ) -> InteractionResult:
         if message.guild_id is None:
-            raise DriverError("only guild messages are supported")
-        record = self._interact(3, message.guild_id, message.channel_id, user_id, data, message=message)
+            record = self._interact_in_dm(3, message.channel_id, user_id, data, message=message)
+        else:
+            record = self._interact(3, message.guild_id, message.channel_id, user_id, data, message=message)
         return await self._await(record, wait)
+
+    def _interact_in_dm(
+        self,
+        kind: int,
+        channel_id: int,
+        user_id: int,
+        data: JSON,
+        *,
+        message: Message | None = None,
+        trigger: InteractionRecord | None = None,
+    ) -> InteractionRecord:
+        """A component or modal used in the bot's direct messages: a `user` instead of a `member`, no guild."""
+        state = self.state
+        dm = state.dm_channels.get(channel_id)
+        if dm is None or dm.recipient_id != user_id:
+            raise DriverError("the user is not the recipient of this direct message")
+        record = InteractionRecord(
+            state.next_id(),
+            secrets.token_urlsafe(48),
+            kind,
+            None,
+            dm.id,
+            user_id,
+            data,
+            source_message_id=message.id if message is not None else None,
+            trigger_id=trigger.id if trigger is not None else None,
+        )
+        record.payload = {
+            "id": str(record.id),
+            "application_id": str(state.application_id),
+            "type": kind,
+            "data": data,
+            "channel_id": str(dm.id),
+            "channel": state.dm_channel_payload(dm),
+            "user": state.user_payload(state.users[user_id]),
+            "token": record.token,
+            "version": 1,
+            "app_permissions": str(perm.DM_PERMISSIONS),
+            "locale": state.users[user_id].locale,
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {"0": "0"},
+            "context": 1,
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        }
+        if message is not None:
+            record.payload["message"] = state.message_payload(message)
+        state.interactions[record.id] = record
+        self.gateway.dispatch("INTERACTION_CREATE", record.payload)
+        return record
 
     def _interact(
         self,

@@ -60,6 +60,18 @@ DEFAULT_EVERYONE = (
     | SEND_MESSAGES_IN_THREADS
 )
 
+# What Discord reports as a bot's permissions in a direct message with a user.
+DM_PERMISSIONS = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | ADD_REACTIONS
+    | USE_EXTERNAL_EMOJIS
+    | MENTION_EVERYONE
+)
+
 DEFAULT_BOT = (
     VIEW_CHANNEL
     | SEND_MESSAGES

@@ -93,6 +93,8 @@ class GuildRoutes(RouteSet):
         add("PATCH", "/guilds/{guild_id}/members/{user_id}", self.edit_member)
         add("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.add_member_role)
         add("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.remove_member_role)
+        add("GET", "/guilds/{guild_id}/onboarding", self.get_onboarding)
+        add("PUT", "/guilds/{guild_id}/onboarding", self.put_onboarding)
         add("GET", "/guilds/{guild_id}/scheduled-events", self.list_events)
         add("POST", "/guilds/{guild_id}/scheduled-events", self.create_event)
         add("GET", "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}", self.get_event)
@@ -394,6 +396,33 @@ class GuildRoutes(RouteSet):
         self.require_below_bot(guild, role)
         self.world.delete_role(guild, role)
 
+    # --- onboarding ------------------------------------------------------------
+
+    async def get_onboarding(self, call: Call) -> JSON:
+        """GET /guilds/{guild_id}/onboarding."""
+        return self.state.onboarding_payload(self.guild(call))
+
+    async def put_onboarding(self, call: Call) -> JSON:
+        """PUT /guilds/{guild_id}/onboarding (Manage Server and Manage Roles): the prompts given replace all."""
+        guild = self.guild(call)
+        body = call.json()
+        self.require(guild, perm.MANAGE_GUILD | perm.MANAGE_ROLES)
+        errors = FormErrors()
+        prompts = body.get("prompts")
+        if prompts is not None:
+            _check_prompts(guild, prompts, errors)
+        defaults = body.get("default_channel_ids")
+        if defaults is not None:
+            max_length(errors, ("default_channel_ids",), defaults, 500)
+            _check_ids(errors, ("default_channel_ids",), defaults, guild.channels, "channel")
+        if body.get("mode") not in (None, 0, 1):
+            errors.add(("mode",), "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.")
+        if body.get("enabled") not in (None, True, False):
+            errors.add(("enabled",), "BASE_TYPE_BOOLEAN", "Must be either true or false.")
+        errors.raise_if_any()
+        self.world.set_onboarding(guild, body)
+        return self.state.onboarding_payload(guild)
+
     # --- members ---------------------------------------------------------------
 
     def _member(self, guild: Guild, user_id: int) -> Member:
@@ -605,6 +634,49 @@ class GuildRoutes(RouteSet):
         if body.get("image") is not None:
             merged["image"] = hashlib.sha256(str(body["image"]).encode()).hexdigest()[:32]
         return merged
+
+
+def _check_prompts(guild: Guild, prompts: Any, errors: FormErrors) -> None:
+    """Discord's limits on onboarding prompts: 15 prompts, 1 to 50 options each, titles, existing roles and channels."""
+    if not isinstance(prompts, list):
+        errors.add(("prompts",), "BASE_TYPE_ARRAY", "Must be an array.")
+        return
+    max_length(errors, ("prompts",), prompts, 15)
+    ids = [str(p.get("id")) for p in prompts if isinstance(p, dict)]
+    if len(set(ids)) != len(ids):
+        errors.add(("prompts",), "ONBOARDING_PROMPT_ID_DUPLICATE", "Prompt ids must be unique.")
+    for index, prompt in enumerate(prompts):
+        path: tuple[str | int, ...] = ("prompts", index)
+        if not isinstance(prompt, dict):
+            errors.add(path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+            continue
+        if prompt.get("id") is None:
+            errors.add((*path, "id"), "BASE_TYPE_REQUIRED", "This field is required")
+        bad_length(errors, (*path, "title"), prompt.get("title"), 1, 100)
+        if prompt.get("type") not in (None, 0, 1):
+            errors.add((*path, "type"), "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.")
+        options = prompt.get("options")
+        bad_length(errors, (*path, "options"), options, 1, 50)
+        for number, option in enumerate(options if isinstance(options, list) else []):
+            where = (*path, "options", number)
+            if not isinstance(option, dict):
+                errors.add(where, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+                continue
+            bad_length(errors, (*where, "title"), option.get("title"), 1, 50)
+            max_length(errors, (*where, "description"), option.get("description"), 100)
+            roles, channels = option.get("role_ids") or [], option.get("channel_ids") or []
+            max_length(errors, (*where, "role_ids"), roles, 50)
+            max_length(errors, (*where, "channel_ids"), channels, 50)
+            _check_ids(errors, (*where, "role_ids"), roles, guild.roles, "role")
+            _check_ids(errors, (*where, "channel_ids"), channels, guild.channels, "channel")
+            if not roles and not channels:
+                errors.add(where, "ONBOARDING_OPTION_EMPTY", "An option must give at least one role or channel.")
+
+
+def _check_ids(errors: FormErrors, path: tuple[str | int, ...], values: Any, known: Any, what: str) -> None:
+    for index, value in enumerate(values if isinstance(values, list) else []):
+        if not str(value).isdigit() or int(value) not in known:
+            errors.add((*path, index), "ONBOARDING_INVALID_" + what.upper(), f"Unknown {what}.")
 
 
 def _true(value: str | None) -> bool:

@@ -262,6 +262,9 @@ class Guild:
     threads: dict[int, Channel] = field(default_factory=dict)
     system_channel_id: int | None = None
     features: list[str] = field(default_factory=lambda: ["COMMUNITY", "NEWS"])
+    onboarding: JSON = field(
+        default_factory=lambda: {"enabled": False, "mode": 0, "default_channel_ids": [], "prompts": []}
+    )
 
 
 @dataclass
@@ -271,7 +274,7 @@ class InteractionRecord:
     id: int
     token: str
     type: int
-    guild_id: int
+    guild_id: int | None  # None in a direct message
     channel_id: int
     user_id: int
     data: JSON
@@ -700,6 +703,42 @@ class SandboxState:
                 payload["member"] = self.member_payload(guild, member, with_user=False)
         return payload
 
+    def onboarding_payload(self, guild: Guild) -> JSON:
+        """GET /guilds/{id}/onboarding: prompts with their options, the default channels, enabled and mode."""
+        board = guild.onboarding
+        return {
+            "guild_id": str(guild.id),
+            "prompts": [
+                {
+                    "id": str(prompt["id"]),
+                    "title": prompt["title"],
+                    "options": [
+                        {
+                            "id": str(option["id"]),
+                            "title": option["title"],
+                            "description": option["description"] or "",
+                            "emoji": {
+                                "id": str(option["emoji_id"]) if option["emoji_id"] else None,
+                                "name": option["emoji_name"],
+                                "animated": option["emoji_animated"],
+                            },
+                            "role_ids": [str(r) for r in option["role_ids"]],
+                            "channel_ids": [str(c) for c in option["channel_ids"]],
+                        }
+                        for option in prompt["options"]
+                    ],
+                    "single_select": prompt["single_select"],
+                    "required": prompt["required"],
+                    "in_onboarding": prompt["in_onboarding"],
+                    "type": prompt["type"],
+                }
+                for prompt in board["prompts"]
+            ],
+            "default_channel_ids": [str(c) for c in board["default_channel_ids"]],
+            "enabled": board["enabled"],
+            "mode": board["mode"],
+        }
+
     def event_payload(self, event: JSON, *, user_count: bool = False) -> JSON:
         """A guild scheduled event object (events are stored as payloads); `user_count` as `with_user_count` asks."""
         payload = dict(event)
@@ -715,7 +754,7 @@ class SandboxState:
             "id": str(record.id),
             "type": record.type,
             "user": self.user_payload(self.users[record.user_id]),
-            "authorizing_integration_owners": {"0": str(record.guild_id)},
+            "authorizing_integration_owners": {"0": str(record.guild_id or 0)},
         }
         if record.command_name is not None:
             metadata["name"] = record.command_name

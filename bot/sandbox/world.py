@@ -164,6 +164,7 @@ class World:
                 member.roles.remove(role.id)
         for channel in guild.channels.values():
             channel.overwrites.pop(role.id, None)
+        _forget_in_onboarding(guild, "role_ids", role.id)
         for other in guild.roles.values():
             if other.id != guild.id and other.position > role.position:
                 other.position -= 1
@@ -338,6 +339,7 @@ class World:
         del self.state.channels[channel.id]
         if guild.system_channel_id == channel.id:
             guild.system_channel_id = None
+        _forget_in_onboarding(guild, "channel_ids", channel.id)
         self._dispatch("CHANNEL_DELETE", self.state.channel_payload(channel), guild.id)
         if channel.type == CHANNEL_CATEGORY:
             for child in guild.channels.values():
@@ -386,6 +388,58 @@ class World:
         content_type = extra.pop("content_type", None) or guess_content_type(filename)
         return Attachment(self.state.next_id(), channel_id, filename, data, content_type, **extra)
 
+    # --- onboarding ----------------------------------------------------------
+
+    def set_onboarding(self, guild: Guild, body: JSON) -> JSON:
+        """Replace what a PUT /guilds/{id}/onboarding body gives (already validated).
+
+        A prompt or option keeps its id when the body names one the guild has; any other gets a new id, as
+        Discord assigns ids to new prompts and options.
+        """
+        board = guild.onboarding
+        if body.get("prompts") is not None:
+            known_prompts = {p["id"] for p in board["prompts"]}
+            known_options = {o["id"] for p in board["prompts"] for o in p["options"]}
+            prompts = []
+            for raw in body["prompts"]:
+                prompt_id = _id_or_zero(raw.get("id"))
+                options = []
+                for option in raw["options"]:
+                    option_id = _id_or_zero(option.get("id"))
+                    options.append(
+                        {
+                            "id": option_id if option_id in known_options else self.state.next_id(),
+                            "title": option["title"],
+                            "description": option.get("description"),
+                            "emoji_id": _id_or_zero(option.get("emoji_id")) or None,
+                            "emoji_name": option.get("emoji_name"),
+                            "emoji_animated": bool(option.get("emoji_animated")),
+                            "role_ids": [int(r) for r in option.get("role_ids") or []],
+                            "channel_ids": [int(c) for c in option.get("channel_ids") or []],
+                        }
+                    )
+                    known_options.discard(options[-1]["id"])
+                prompts.append(
+                    {
+                        "id": prompt_id if prompt_id in known_prompts else self.state.next_id(),
+                        "title": raw["title"],
+                        "options": options,
+                        "single_select": bool(raw.get("single_select", False)),
+                        "required": bool(raw.get("required", False)),
+                        "in_onboarding": bool(raw.get("in_onboarding", True)),
+                        "type": int(raw.get("type") or 0),
+                    }
+                )
+                known_prompts.discard(prompts[-1]["id"])
+            board["prompts"] = prompts
+        if body.get("default_channel_ids") is not None:
+            board["default_channel_ids"] = [int(c) for c in body["default_channel_ids"]]
+        if body.get("enabled") is not None:
+            board["enabled"] = bool(body["enabled"])
+        if body.get("mode") is not None:
+            board["mode"] = int(body["mode"])
+        return board
+
     # --- scheduled events --------------------------------------------------
 
     def create_event(self, guild: Guild, event: JSON) -> JSON:
@@ -420,6 +474,22 @@ class World:
             if event["status"] == EVENT_ACTIVE and end is not None and now >= end:
                 event["status"] = EVENT_COMPLETED
                 self.update_event(guild, event)
+
+
+def _id_or_zero(raw: Any) -> int:
+    text = str(raw) if raw is not None else ""
+    return int(text) if text.isdigit() else 0
+
+
+def _forget_in_onboarding(guild: Guild, field: str, discord_id: int) -> None:
+    """A deleted role or channel leaves the onboarding options and default channels, as on Discord."""
+    board = guild.onboarding
+    for prompt in board["prompts"]:
+        for option in prompt["options"]:
+            if discord_id in option[field]:
+                option[field].remove(discord_id)
+    if field == "channel_ids" and discord_id in board["default_channel_ids"]:
+        board["default_channel_ids"].remove(discord_id)
 
 
 def parse_overwrites(raw: Any) -> dict[int, Overwrite]:

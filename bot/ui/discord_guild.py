@@ -1,6 +1,10 @@
-"""Onboarding's port to one Discord guild: creates roles, categories and channels with their overwrites."""
+"""Onboarding's port to one Discord guild: creates roles, categories and channels with their overwrites, and
+edits the guild's Discord Onboarding prompts."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
 
 import discord
 
@@ -27,9 +31,10 @@ def guild_facts(guild: discord.Guild) -> GuildFacts:
 class DiscordGuild:
     """A `GuildPort` over a discord.py guild; overwrite targets become the guild's roles and the bot."""
 
-    def __init__(self, guild: discord.Guild, organiser_role_id: int | None) -> None:
+    def __init__(self, guild: discord.Guild, organiser_role_id: int | None, http: discord.http.HTTPClient) -> None:
         self.guild = guild
         self.organiser_role_id = organiser_role_id
+        self._http = http
         self._created_roles: dict[int, discord.Role] = {}  # the gateway may not have cached them yet
 
     async def exists(self, kind: str, discord_id: int) -> bool:
@@ -107,6 +112,19 @@ class DiscordGuild:
                 overwrite.update(**{name: False for name in deny})
                 overwrites[target] = overwrite
         await channel.edit(category=category, overwrites=overwrites, sync_permissions=False, reason=OFFBOARD_REASON)
+
+    async def read_onboarding(self) -> Mapping[str, Any]:
+        """GET /guilds/{id}/onboarding, as Discord's JSON."""
+        return cast(Mapping[str, Any], await self._http.get_guild_onboarding(self.guild.id))
+
+    async def write_prompts(self, prompts: list[dict[str, Any]]) -> Mapping[str, Any]:
+        """PUT /guilds/{id}/onboarding with every prompt and option id kept.
+
+        Not `Guild.edit_onboarding`: discord.py 2.7 sends prompts numbered 0, 1, ... and options without ids,
+        so Discord would take every prompt and option for a new one and forget members' answers.
+        """
+        answer = await self._http.edit_guild_onboarding(self.guild.id, prompts=cast(Any, prompts), reason=REASON)
+        return cast(Mapping[str, Any], answer)
 
     def _overwrites(
         self, overwrites: tuple[Overwrite, ...], role_id: int

@@ -26,6 +26,7 @@ class GuildSettings(Timestamped, Base):
     welcome_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     welcome_tips: Mapped[bool | None] = mapped_column()  # on when unset
     rules_text: Mapped[str | None] = mapped_column(String(1000))
+    announcements_channel_id: Mapped[int | None] = mapped_column(BigInteger)  # where new partners are introduced
 
 
 class GuildResource(Base):

@@ -432,3 +432,29 @@ async def test_answers_follow_the_members_language_and_the_welcome_the_servers(s
     assert opened.modal is not None and opened.modal["title"] == "Dein Kapitel"
     answer = await _answer(await session.sandbox.submit_modal(opened, {"name": "code4romania"}, kasia))
     assert answer.content.startswith(f"Willkommen bei {ROMANIA}!")
+
+
+async def test_the_welcome_buttons_work_in_a_direct_message(
+    session: SandboxSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    organiser = (session.guild_id, session.channel_id, session.organiser_id)
+    await session.sandbox.slash(*organiser, "settings welcome", {"where": "By direct message"})
+    mei = session.sandbox.create_user("mei").id
+    session.sandbox.add_member(session.guild_id, mei)
+    welcome = await session.sandbox.wait_for_dm(mei)
+    rules = await _answer(await _press(session, welcome, "Rules", mei))
+    assert "has not given me its rules" in rules.content
+    projects = await _press(session, welcome, "Browse projects", mei)
+    assert projects.message.embeds[0]["title"] == "Projects"
+    assert "`/summits list`" in (await _answer(await _press(session, welcome, "Ask a question", mei))).content
+    answer = await _pick(session, welcome, mei, "Europe", ROMANIA)
+    assert answer.content.startswith(f"Welcome to {ROMANIA}!")
+    guild = session.sandbox.state.guilds[session.guild_id]
+    assert ROMANIA in {guild.roles[role].name for role in guild.members[mei].roles}
+    typed = await _type(session, welcome, mei, "g0v")
+    assert typed.content.startswith(f"You moved to {G0V}")
+    session.sandbox.remove_member(session.guild_id, mei)
+    await session.sandbox.settle()
+    gone = await _answer(await _press(session, welcome, "Pick your chapter", mei))
+    assert "not a member" in gone.content or "no longer" in gone.content, gone.content
+    assert "incident" not in caplog.text.lower()

@@ -135,3 +135,25 @@ async def test_the_console_prints_the_bots_dms_to_whoever_types(harness: Harness
     text = out.getvalue()
     assert "[DM]\nSummit registration closes Friday" in text
     assert "For bob only" not in text
+
+
+async def test_a_button_pressed_in_a_dm_arrives_with_a_user_and_no_guild(harness: Harness) -> None:
+    sb = harness.sandbox
+    seen: list[discord.Interaction] = []
+
+    class Ask(discord.ui.View):
+        @discord.ui.button(label="Ask", custom_id="ask")
+        async def ask(self, interaction: discord.Interaction, button: discord.ui.Button[Ask]) -> None:
+            seen.append(interaction)
+            await interaction.response.send_message("Asked", ephemeral=True)
+
+    await member(harness, harness.alice.id).send("Questions?", view=Ask())
+    [sent] = sb.dm_messages(harness.alice.id)
+    answer = await sb.click(sent, "ask", harness.alice.id)
+    assert answer.message.content == "Asked" and answer.message.ephemeral
+    [interaction] = seen
+    assert interaction.guild is None and isinstance(interaction.channel, discord.DMChannel)
+    assert isinstance(interaction.user, discord.User) and interaction.user.id == harness.alice.id
+    stranger = sb.create_user("bob")
+    with pytest.raises(Exception, match="not the recipient"):
+        await sb.click(sent, "ask", stranger.id)

@@ -49,6 +49,9 @@ class CodeForAllBot(commands.Bot):
         intents.members = True  # welcome newcomers
         intents.messages = False  # the bot answers interactions; it never reads chat messages
         options.setdefault("max_messages", None)
+        # Members are cached as they join or act, never all at start-up: the welcome needs only the joining
+        # member, and chunking every guild would hold `on_ready` for minutes at a thousand guilds.
+        options.setdefault("chunk_guilds_at_startup", False)
         # A rate limit longer than this fails the request instead of sleeping in it: the outbox retries later.
         options.setdefault("max_ratelimit_timeout", 30.0)
         super().__init__(

@@ -20,6 +20,7 @@ from .state import JSON, SandboxState
 GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
 GUILD_PRESENCES = 1 << 8
+MEMBERS_IN_GUILD_CREATE = 75_000
 GUILD_MESSAGES = 1 << 9
 DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
@@ -389,8 +390,11 @@ class Gateway:
             self._send(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     def _guild_create(self, session: Session, guild_id: int) -> JSON:
+        # As on Discord: without the presences intent (or over 75k members) GUILD_CREATE lists only the bot;
+        # the others come on request (op 8, GUILD_MEMBERS_CHUNK).
         guild = self.state.guilds[guild_id]
-        return self.state.guild_payload(guild, full=True, members=bool(session.intents & GUILD_MEMBERS))
+        everyone = bool(session.intents & GUILD_PRESENCES) and len(guild.members) <= MEMBERS_IN_GUILD_CREATE
+        return self.state.guild_payload(guild, full=True, members=everyone)
 
     # --- dispatching ------------------------------------------------------
 

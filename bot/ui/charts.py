@@ -3,6 +3,9 @@ are drawn safely in worker threads.
 
 Labels are set in DejaVu Sans (matplotlib's own) and fall back glyph by glyph to Noto Sans CJK, which the
 `mplfonts` package installs with the bot, so Chinese and Japanese labels draw as text rather than boxes.
+
+matplotlib (with numpy and Pillow, about 30 MiB) is imported on the first chart, in the worker thread that draws
+it, not when the bot starts: most processes never draw one.
 """
 
 from __future__ import annotations
@@ -12,10 +15,6 @@ import importlib.util
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
 
 COLOURS = ("#2b6cb0", "#38a169", "#718096", "#a0aec0", "#dd6b20", "#805ad5")
 LATIN_FONT = "DejaVu Sans"
@@ -34,6 +33,8 @@ def cjk_font_path() -> Path | None:
 @functools.cache
 def font_files() -> tuple[Path, ...]:
     """The chart's fonts, in fallback order (registered with matplotlib's font list once)."""
+    from matplotlib import font_manager
+
     files = [Path(font_manager.findfont(font_manager.FontProperties(family=LATIN_FONT)))]
     cjk = cjk_font_path()
     if cjk is not None:
@@ -44,11 +45,15 @@ def font_files() -> tuple[Path, ...]:
 
 @functools.cache
 def _families() -> tuple[str, ...]:
+    from matplotlib.ft2font import FT2Font
+
     return tuple(FT2Font(str(path)).family_name for path in font_files())
 
 
 @functools.cache
 def _glyphs() -> frozenset[int]:
+    from matplotlib.ft2font import FT2Font
+
     glyphs: set[int] = set()
     for path in font_files():
         glyphs.update(FT2Font(str(path)).get_charmap())
@@ -68,6 +73,9 @@ def stacked_bar_chart(
 
     `rows` maps a row label to counts by series key; `series` maps series keys to their legend labels.
     """
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
     font = font_manager.FontProperties(family=list(_families()))
     labels = sorted(rows, key=lambda row: sum(rows[row].values()))
     figure = Figure(figsize=(7.5, 0.5 * max(len(labels), 3) + 1.4), dpi=100)

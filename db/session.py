@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -83,6 +84,31 @@ def _guard_file(engine: AsyncEngine, path: Path) -> None:
     event.listen(engine.sync_engine, "begin", on_begin)
 
 
+def _connect_failure_is_a_database_error(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open a driver connection; a server that refuses or drops it raises the driver's OperationalError.
+
+    asyncpg raises a bare OSError (connection refused, reset) that SQLAlchemy passes through unwrapped; as the
+    driver's own error it becomes SQLAlchemy's OperationalError, like every other database failure.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as error:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot connect to the database: {error}") from error
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be used now (down, unreachable, full, gone), not a bad query."""
+    if isinstance(error, DatabaseGone | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def failure_reason(error: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy's own text adds the statement and a link)."""
+    original = getattr(error, "orig", None) or error
+    return str(original).splitlines()[0] if str(original) else type(original).__name__
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create the async engine; SQLite gets its folder, WAL mode, foreign keys and a guard on its file."""
     parsed = make_url(url)
@@ -93,8 +119,10 @@ def create_engine(url: str) -> AsyncEngine:
             path = Path(parsed.database).resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
             _guard_file(engine, path)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "do_connect", _connect_failure_is_a_database_error)
+    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

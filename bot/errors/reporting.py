@@ -7,21 +7,18 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.errors import UserError, log_incident
 from bot.i18n import N_, Localeish, t
 from bot.text import truncate
 from bot.types import Interaction
 from bot.ui.checks import Refused
-from db.session import DatabaseGone
+from db.session import database_unavailable
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot  # noqa: F401  (the tree's client type, quoted below)
 
 log = logging.getLogger(__name__)
-
-DATABASE_FAILURES = (DatabaseGone, OperationalError, InterfaceError)
 
 
 def explain(error: Exception, locale: Localeish) -> str | None:
@@ -68,7 +65,7 @@ async def report_error(interaction: Interaction, error: Exception, where: str) -
     message = explain(error, interaction.locale)
     if message is None:
         incident = log_incident(where, error)
-        if isinstance(getattr(error, "original", error), DATABASE_FAILURES):
+        if database_unavailable(getattr(error, "original", error)):
             text = N_(
                 "My database is not available, so nothing was saved (incident `{incident}`). Please tell the bot's operator."
             )

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ALREADY_ACKNOWLEDGED = 40060
+
 
 def explain(error: Exception, locale: Localeish) -> str | None:
     """The sentence a user sees for a known error, in their language, or None for an unexpected one."""
@@ -62,10 +64,15 @@ class BotTree(app_commands.CommandTree["CodeForAllBot"]):
 
 async def report_error(interaction: Interaction, error: Exception, where: str) -> None:
     """The one way errors reach users: a known error's sentence, or an incident id for the logs."""
+    original = getattr(error, "original", error)
+    if isinstance(original, discord.HTTPException) and original.code == ALREADY_ACKNOWLEDGED:
+        # discord.py retried an answer whose first attempt reached Discord (its reply was lost): the member has it.
+        log.warning("%s: interaction %s was already answered; not answering it again", where, interaction.id)
+        return
     message = explain(error, interaction.locale)
     if message is None:
         incident = log_incident(where, error)
-        if database_unavailable(getattr(error, "original", error)):
+        if database_unavailable(original):
             text = N_(
                 "My database is not available, so nothing was saved (incident `{incident}`). Please tell the bot's operator."
             )

@@ -28,15 +28,18 @@ from bot.summits.service import PLAN_JOB, PLAN_SECONDS, EventService
 from bot.welcome.service import WelcomeService
 from db.migrate import upgrade
 from db.repositories import read_revisions
-from db.session import DatabaseGone, create_engine, create_session_factory, failure_reason, startup_lock
+from db.session import (
+    DatabaseGone,
+    DatabaseUnavailable,
+    create_engine,
+    create_session_factory,
+    failure_reason,
+    startup_lock,
+)
 
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 1.0  # seconds between looks at the revisions, so other processes' writes show within 2 s
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be opened, migrated or read: one line for the operator."""
 
 
 @dataclass(slots=True)

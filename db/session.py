@@ -21,6 +21,18 @@ class AnotherProcess(Exception):
     """Another bot process already serves this SQLite database."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened, migrated or read: one line for the operator."""
+
+
+def _folder_for(database: Path) -> None:
+    """Make the SQLite file's folder; one that cannot be made (a file in the way, no permission) is unavailable."""
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnavailable(f"cannot create the folder {database.parent}: {error.strerror or error}") from error
+
+
 @contextmanager
 def sole_bot_process(url: str) -> Iterator[None]:
     """SQLite serves one bot process: hold an exclusive lock beside the file for this process's life.
@@ -33,8 +45,11 @@ def sole_bot_process(url: str) -> Iterator[None]:
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         yield
         return
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(f"{database}.bot.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    _folder_for(Path(database))
+    try:
+        descriptor = os.open(f"{database}.bot.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise DatabaseUnavailable(f"cannot write beside it in {Path(database).parent}: {error.strerror}") from error
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -117,7 +132,7 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if parsed.database and parsed.database != ":memory:":
             path = Path(parsed.database).resolve()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _folder_for(path)
             _guard_file(engine, path)
     else:
         engine = create_async_engine(url, pool_pre_ping=True)

@@ -100,15 +100,19 @@ def _guard_file(engine: AsyncEngine, path: Path) -> None:
 
 
 def _connect_failure_is_a_database_error(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
-    """Open a driver connection; a server that refuses or drops it raises the driver's OperationalError.
+    """Open a driver connection; whatever stops it (refused, reset, "the database system is shutting down")
+    raises the driver's OperationalError, which SQLAlchemy reports as its own OperationalError.
 
-    asyncpg raises a bare OSError (connection refused, reset) that SQLAlchemy passes through unwrapped; as the
-    driver's own error it becomes SQLAlchemy's OperationalError, like every other database failure.
+    Unconverted, asyncpg's bare OSError passes through SQLAlchemy unwrapped and its server refusals become a
+    generic DBAPIError: neither would read as the database being unavailable.
     """
+    dbapi = dialect.loaded_dbapi
     try:
         return dialect.connect(*cargs, **cparams)
-    except (OSError, TimeoutError) as error:
-        raise dialect.loaded_dbapi.OperationalError(f"cannot connect to the database: {error}") from error
+    except (dbapi.OperationalError, dbapi.InterfaceError):
+        raise
+    except (OSError, TimeoutError, dbapi.Error) as error:
+        raise dbapi.OperationalError(f"cannot connect to the database: {error}") from error
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -125,7 +129,8 @@ def failure_reason(error: BaseException) -> str:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create the async engine; SQLite gets its folder, WAL mode, foreign keys and a guard on its file."""
+    """Create the async engine: SQLite gets its folder, WAL mode, foreign keys and a guard on its file; PostgreSQL
+    checks pooled connections before use and reports a failed connect as OperationalError."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url)
@@ -134,8 +139,8 @@ def create_engine(url: str) -> AsyncEngine:
             path = Path(parsed.database).resolve()
             _folder_for(path)
             _guard_file(engine, path)
-    else:
-        engine = create_async_engine(url, pool_pre_ping=True)
+        return engine
+    engine = create_async_engine(url, pool_pre_ping=True)
     event.listen(engine.sync_engine, "do_connect", _connect_failure_is_a_database_error)
     return engine
 

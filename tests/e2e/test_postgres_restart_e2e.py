@@ -64,8 +64,9 @@ async def language(session: SandboxSession, value: str) -> str:
     return str(result.message.content)
 
 
+@pytest.mark.parametrize("mode", ["immediate", "fast"])  # a crash, and an administrator's clean stop
 async def test_the_bot_rides_out_a_postgresql_restart_and_posts_every_row_once(
-    server: PrivatePostgres, bot_on_server: tuple[SandboxSession, FakeClock]
+    server: PrivatePostgres, bot_on_server: tuple[SandboxSession, FakeClock], mode: str
 ) -> None:
     session, clock = bot_on_server
     sandbox, bot = session.sandbox, session.bot
@@ -88,7 +89,7 @@ async def test_the_bot_rides_out_a_postgresql_restart_and_posts_every_row_once(
                 )
         while not sandbox.messages(channels[0]):  # noqa: ASYNC110  (the fan-out has begun)
             await asyncio.sleep(0.01)
-        await asyncio.to_thread(server.stop, "immediate")
+        await asyncio.to_thread(server.stop, mode)
 
         during = await language(session, "de")
         assert "database is not available" in during and "incident `" in during, during

@@ -29,15 +29,18 @@ from bot.summits.service import PLAN_JOB, PLAN_SECONDS, EventService
 from bot.welcome.service import WelcomeService
 from db.migrate import upgrade
 from db.repositories import read_revisions
-from db.session import DatabaseGone, create_engine, create_session_factory, startup_lock
+from db.session import (
+    DatabaseGone,
+    DatabaseUnavailable,
+    create_engine,
+    create_session_factory,
+    failure_reason,
+    startup_lock,
+)
 
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 1.0  # seconds between looks at the revisions, so other processes' writes show within 2 s
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be opened, migrated or read: one line for the operator."""
 
 
 @dataclass(slots=True)
@@ -110,7 +113,7 @@ class App:
                 await self.directory.load(seed_file=self.settings.seed_file)
                 await self.events.sync_directory(self.directory.list_summits())
         except (OSError, SQLAlchemyError, DatabaseGone) as error:
-            raise DatabaseUnavailable(_reason(error)) from error
+            raise DatabaseUnavailable(failure_reason(error)) from error
         if watch:
             self._watcher = asyncio.create_task(self._watch())
 
@@ -148,9 +151,3 @@ class App:
         await self.scheduler.shutdown()
         await self.feeds.close()
         await self.engine.dispose()
-
-
-def _reason(error: BaseException) -> str:
-    """The first line of what the driver said."""
-    original = getattr(error, "orig", None) or error
-    return str(original).splitlines()[0] if str(original) else type(original).__name__

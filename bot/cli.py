@@ -15,10 +15,9 @@ from discord import ConnectionClosed, LoginFailure, PrivilegedIntentsRequired
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import DatabaseUnavailable
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
-from db.session import AnotherProcess, sole_bot_process
+from db.session import AnotherProcess, DatabaseUnavailable, sole_bot_process
 
 log = logging.getLogger("bot")
 
@@ -156,8 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         elif console:
             from bot.offline import run_sandbox, sandbox_settings
 
-            database = settings.resolved_database_url if settings.database_url else None
-            with sole_bot_process(database or sandbox_settings(settings).resolved_database_url):
+            with sole_bot_process(sandbox_settings(settings).resolved_database_url):
                 asyncio.run(run_until_signal(run_sandbox(settings, script=getattr(args, "script", None))))
         else:
             with sole_bot_process(settings.resolved_database_url):
@@ -170,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     except DatabaseUnavailable as error:
-        print(f"Cannot use the database {_shown(settings)}: {error}", file=sys.stderr)
+        print(f"Cannot use the database {_shown(settings, console)}: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
-        print(f"Cannot use the database {_shown(settings)}: {_reason(error)}", file=sys.stderr)
+        print(f"Cannot use the database {_shown(settings, console)}: {_reason(error)}", file=sys.stderr)
         return 1
     except LoginFailure:
         print("Invalid setting DISCORD_TOKEN: Discord refused the token.", file=sys.stderr)
@@ -234,8 +232,12 @@ def _closed(error: ConnectionClosed, settings: Settings) -> str:
     return f"Discord closed the gateway connection (close code {error.code}): {error.reason or 'no reason given'}."
 
 
-def _shown(settings: Settings) -> str:
-    """The database URL without its password."""
+def _shown(settings: Settings, console: bool) -> str:
+    """The database URL without its password (the console's own SQLite file unless DATABASE_URL is set)."""
+    if console:
+        from bot.offline import sandbox_settings
+
+        settings = sandbox_settings(settings)
     return repr(make_url(settings.resolved_database_url).render_as_string(hide_password=True))
 
 

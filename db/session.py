@@ -13,11 +13,24 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 class AnotherProcess(Exception):
     """Another bot process already serves this SQLite database."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened, migrated or read: one line for the operator."""
+
+
+def _folder_for(database: Path) -> None:
+    """Make the SQLite file's folder; one that cannot be made (a file in the way, no permission) is unavailable."""
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnavailable(f"cannot create the folder {database.parent}: {error.strerror or error}") from error
 
 
 @contextmanager
@@ -32,8 +45,11 @@ def sole_bot_process(url: str) -> Iterator[None]:
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         yield
         return
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(f"{database}.bot.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    _folder_for(Path(database))
+    try:
+        descriptor = os.open(f"{database}.bot.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise DatabaseUnavailable(f"cannot write beside it in {Path(database).parent}: {error.strerror}") from error
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -83,18 +99,50 @@ def _guard_file(engine: AsyncEngine, path: Path) -> None:
     event.listen(engine.sync_engine, "begin", on_begin)
 
 
+def _connect_failure_is_a_database_error(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open a driver connection; whatever stops it (refused, reset, "the database system is shutting down")
+    raises the driver's OperationalError, which SQLAlchemy reports as its own OperationalError.
+
+    Unconverted, asyncpg's bare OSError passes through SQLAlchemy unwrapped and its server refusals become a
+    generic DBAPIError: neither would read as the database being unavailable.
+    """
+    dbapi = dialect.loaded_dbapi
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (dbapi.OperationalError, dbapi.InterfaceError):
+        raise
+    except (OSError, TimeoutError, dbapi.Error) as error:
+        raise dbapi.OperationalError(f"cannot connect to the database: {error}") from error
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be used now (down, unreachable, full, gone), not a bad query."""
+    if isinstance(error, DatabaseGone | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def failure_reason(error: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy's own text adds the statement and a link)."""
+    original = getattr(error, "orig", None) or error
+    return str(original).splitlines()[0] if str(original) else type(original).__name__
+
+
 def create_engine(url: str) -> AsyncEngine:
-    """Create the async engine; SQLite gets its folder, WAL mode, foreign keys and a guard on its file."""
+    """Create the async engine: SQLite gets its folder, WAL mode, foreign keys and a guard on its file; PostgreSQL
+    checks pooled connections before use and reports a failed connect as OperationalError."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if parsed.database and parsed.database != ":memory:":
             path = Path(parsed.database).resolve()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _folder_for(path)
             _guard_file(engine, path)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "do_connect", _connect_failure_is_a_database_error)
+    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -21,7 +21,7 @@ def test_an_incident_is_logged_with_its_id_and_traceback(caplog: pytest.LogCaptu
         incident = log_incident("job x", error)
     record = caplog.records[-1]
     assert record.levelno == logging.ERROR
-    assert record.getMessage() == f"incident {incident} in job x"
+    assert record.getMessage() == f"incident {incident} in job x: RuntimeError: boom"
     assert record.exc_info is not None and record.exc_info[1] is not None
     assert len(incident) == 8 and int(incident, 16) >= 0
 
@@ -38,7 +38,7 @@ async def test_a_guarded_job_logs_its_error_and_returns(caplog: pytest.LogCaptur
     await run()
     assert runs == [1, 1]
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(messages) == 2 and all(m.endswith("in job poll feeds") for m in messages)
+    assert len(messages) == 2 and all(m.endswith("in job poll feeds: ValueError: feed exploded") for m in messages)
 
 
 async def test_a_failing_event_handler_is_an_incident(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -51,4 +51,6 @@ async def test_a_failing_event_handler_is_an_incident(tmp_path: Path, caplog: py
             await bot.on_error("on_member_join")
     finally:
         await bot.close()
-    assert any(r.getMessage().endswith("in event on_member_join") and r.exc_info for r in caplog.records)
+    assert any(
+        r.getMessage().endswith("in event on_member_join: KeyError: 'member'") and r.exc_info for r in caplog.records
+    )

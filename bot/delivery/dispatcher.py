@@ -29,6 +29,7 @@ from bot.delivery.outbox import FAILED, PENDING, SENDING, SENT, Payload, enqueue
 from bot.i18n import N_, t
 from bot.scheduling import Scheduler
 from db.models import Delivery, GuildSettings
+from db.session import database_unavailable, failure_reason
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,14 @@ class Dispatcher:
         except TimeoutError:
             await self._retry(item, TransientDeliveryError("Discord did not answer in time"))
         except Exception as error:
+            if database_unavailable(error):
+                # The outcome cannot be written: the claim expires and the row is sent again, with the same nonce.
+                log.error(
+                    "delivery %s waits for its claim to expire: the database is unavailable: %s",
+                    item.id,
+                    failure_reason(error),
+                )
+                return
             log.exception("delivery %s failed unexpectedly", item.id)
             await self._retry(item, TransientDeliveryError(f"unexpected error: {error!r}"))
 

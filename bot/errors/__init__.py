@@ -54,7 +54,19 @@ def new_incident_id() -> str:
 
 
 def log_incident(where: str, error: BaseException | None) -> str:
-    """Log an unexpected error with a new incident id (commands, views, events and jobs alike); return the id."""
+    """Log an unexpected error with a new incident id (commands, views, events and jobs alike); return the id.
+
+    The line says what failed (the error's type and first line); the traceback follows it.
+    """
     incident = new_incident_id()
-    log.error("incident %s in %s", incident, where, exc_info=error)
+    log.error("incident %s in %s: %s", incident, where, _summary(error), exc_info=error)
     return incident
+
+
+def _summary(error: BaseException | None) -> str:
+    """`Type: first line` of the error a command or view wrapped (discord.py's `.original`), or of the error."""
+    if error is None:
+        return "no error"
+    original = getattr(error, "original", None) or error
+    lines = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {lines[0]}" if lines else type(original).__name__

@@ -7,21 +7,20 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.errors import UserError, log_incident
 from bot.i18n import N_, Localeish, t
 from bot.text import truncate
 from bot.types import Interaction
 from bot.ui.checks import Refused
-from db.session import DatabaseGone
+from db.session import database_unavailable
 
 if TYPE_CHECKING:
     from bot.client import CodeForAllBot  # noqa: F401  (the tree's client type, quoted below)
 
 log = logging.getLogger(__name__)
 
-DATABASE_FAILURES = (DatabaseGone, OperationalError, InterfaceError)
+ALREADY_ACKNOWLEDGED = 40060
 
 
 def explain(error: Exception, locale: Localeish) -> str | None:
@@ -65,10 +64,15 @@ class BotTree(app_commands.CommandTree["CodeForAllBot"]):
 
 async def report_error(interaction: Interaction, error: Exception, where: str) -> None:
     """The one way errors reach users: a known error's sentence, or an incident id for the logs."""
+    original = getattr(error, "original", error)
+    if isinstance(original, discord.HTTPException) and original.code == ALREADY_ACKNOWLEDGED:
+        # discord.py retried an answer whose first attempt reached Discord (its reply was lost): the member has it.
+        log.warning("%s: interaction %s was already answered; not answering it again", where, interaction.id)
+        return
     message = explain(error, interaction.locale)
     if message is None:
         incident = log_incident(where, error)
-        if isinstance(getattr(error, "original", error), DATABASE_FAILURES):
+        if database_unavailable(original):
             text = N_(
                 "My database is not available, so nothing was saved (incident `{incident}`). Please tell the bot's operator."
             )

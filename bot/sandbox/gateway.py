@@ -175,6 +175,7 @@ class Gateway:
         self.connected = asyncio.Event()
         self._connections: set[_Connection] = set()
         self._writers: set[asyncio.Task[None]] = set()
+        self._lose: list[str] = []
 
     # --- websocket handler ------------------------------------------------
 
@@ -403,8 +404,15 @@ class Gateway:
         frame: JSON = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}
         self.dispatched.append((event, data))
         session.backlog.append(frame)
-        if session.connection is not None:
-            session.connection.send(frame)
+        if session.connection is None:
+            return
+        if event in self._lose:
+            # Lost in transit: the socket closes before the frame is written; a RESUME replays it.
+            self._lose.remove(event)
+            self.connected.clear()
+            session.connection.close(4000)
+            return
+        session.connection.send(frame)
 
     def dispatch(self, event: str, data: JSON, *, guild_id: int | None = None) -> None:
         """Send a dispatch to every valid session whose intents and shard cover it (no guild: a DM, for shard 0)."""
@@ -441,6 +449,10 @@ class Gateway:
                 conn.send({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
         if wait:
             await asyncio.wait_for(self.connected.wait(), within)
+
+    def lose_next(self, event: str) -> None:
+        """Drop the connection instead of writing the next dispatch of `event`, which stays queued for a RESUME."""
+        self._lose.append(event)
 
     async def settle(self, within: float = 5.0) -> None:
         """Wait until every connected client has processed all dispatches sent so far.

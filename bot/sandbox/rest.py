@@ -47,6 +47,8 @@ class Fault:
     delay: float | None
     retry_after: float
     skip: int = 0  # matching requests to let through first, so a fault can hit the N-th call
+    scope: str = "user"  # a 429's X-RateLimit-Scope: "user" (the route's bucket), "global" or "shared"
+    served: bool = False  # the request is carried out and only its answer is lost (a gateway's 502 after the work)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""
@@ -156,15 +158,21 @@ class RestApi:
         delay: float | None = None,
         retry_after: float = 0.05,
         after: int = 0,
+        scope: str = "user",
+        served: bool = False,
     ) -> Fault:
         """Fail the next `times` requests matching `method` ("*" for any) and `route_regex`, after letting
         `after` of them through (so `after=2` fails the third call).
 
         The regex is searched in the path below `/api/v10`. 429 answers carry Discord's body and
-        headers (`Via`, `Retry-After`, `X-RateLimit-*`); `status=None` with `delay` only slows
-        the requests down.
+        headers (`Via`, `Retry-After`, `X-RateLimit-*`); `scope="global"` makes it the global limit
+        (`"global": true`, `X-RateLimit-Global`), `"shared"` a shared resource's. `served=True` carries the
+        request out and loses only its answer, as when a proxy fails after Discord did the work.
+        `status=None` with `delay` only slows the requests down.
         """
-        fault = Fault(method.upper(), re.compile(route_regex), status, times, delay, retry_after, after)
+        if scope not in ("user", "global", "shared"):
+            raise ValueError(f"unknown rate limit scope {scope!r}")
+        fault = Fault(method.upper(), re.compile(route_regex), status, times, delay, retry_after, after, scope, served)
         self.faults.append(fault)
         return fault
 
@@ -187,11 +195,13 @@ class RestApi:
             body, files = await _read_body(request)
             exchange.request_json = body
             fault = next((f for f in self.faults if f.matches(request.method, path)), None)
-            if fault is not None and fault.strikes():
+            if fault is not None and not fault.strikes():
+                fault = None
+            if fault is not None:
                 exchange.injected = fault.status is not None
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
-                if fault.status is not None:
+                if fault.status is not None and not fault.served:
                     status, body, headers = _fault_response(fault, template or path)
                     raise _Faulted(status, body)
             if handler is None:
@@ -206,6 +216,9 @@ class RestApi:
                     headers = limited.headers
                     raise _Faulted(429, limited.body)
             result = await handler(Call(request, body, files))
+            if fault is not None and fault.status is not None:  # served: the work is done, the answer lost
+                status, body, headers = _fault_response(fault, template or path)
+                raise _Faulted(status, body)
             if isinstance(result, Reply):
                 status, payload = result.status, result.body
             elif result is None:
@@ -237,6 +250,15 @@ def _fault_response(fault: Fault, route: str) -> tuple[int, Any, dict[str, str]]
     if status != 429:
         return status, {"message": f"{status}: Server Error", "code": 0}, {}
     retry = fault.retry_after
+    if fault.scope == "global":
+        headers = {
+            "Via": "1.1 google",
+            "Retry-After": str(max(1, math.ceil(retry))),
+            "X-RateLimit-Global": "true",
+            "X-RateLimit-Scope": "global",
+        }
+        body = {"message": "You are being rate limited.", "retry_after": retry, "global": True, "code": 0}
+        return status, body, headers
     bucket = hashlib.sha1(route.encode()).hexdigest()[:32]
     headers = {
         "Via": "1.1 google",
@@ -246,7 +268,7 @@ def _fault_response(fault: Fault, route: str) -> tuple[int, Any, dict[str, str]]
         "X-RateLimit-Reset": f"{time.time() + retry:.3f}",
         "X-RateLimit-Reset-After": f"{retry:.3f}",
         "X-RateLimit-Bucket": bucket,
-        "X-RateLimit-Scope": "user",
+        "X-RateLimit-Scope": fault.scope,
     }
     body = {"message": "You are being rate limited.", "retry_after": retry, "global": False, "code": 0}
     return status, body, headers

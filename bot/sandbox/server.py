@@ -128,6 +128,11 @@ class Sandbox(Driver):
         """Drop the gateway connection; the client RESUMEs, or re-IDENTIFYs with `resume=False`."""
         await self.gateway.drop(resume=resume, wait=wait, within=timeout)
 
+    def drop_gateway_before(self, event: str) -> None:
+        """The connection drops just as Discord sends the next `event` (e.g. "INTERACTION_CREATE"): the client
+        never reads it, RESUMEs, and gets it replayed."""
+        self.gateway.lose_next(event)
+
     async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until the bot has processed every gateway event sent so far (e.g. after `create_channel`)."""
         await self.gateway.settle(timeout)

@@ -69,7 +69,9 @@ async def test_a_failing_job_is_logged_and_keeps_its_schedule(caplog: pytest.Log
             await asyncio.sleep(0.2)
         assert len(runs) == 2
         messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-        assert len(messages) == 2 and all(m.startswith("incident ") and m.endswith(" in job broken") for m in messages)
+        assert len(messages) == 2 and all(
+            m.startswith("incident ") and m.endswith(" in job broken: RuntimeError: feed on fire") for m in messages
+        )
     finally:
         await scheduler.shutdown()
 

@@ -29,7 +29,7 @@ from tests.e2e.test_generated_inputs_e2e import MAX_CASES  # noqa: E402
 
 KINDS = {
     "incidents": "logged at",
-    "pings": "ping",
+    "pings": "the message ",  # "the message can ping @everyone", "the message pings users ..."
     "unanswered": "did not answer",
     "refused by Discord": "Discord refused",
     "not a sentence": "not a sentence",

@@ -262,6 +262,7 @@ class DirectoryDataError(UserError, ValueError):
 
 
 def _sentence(text: str) -> str:
+    text = text.lstrip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "。", "!", "?", ")", "…")) else text + "."
 

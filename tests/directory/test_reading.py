@@ -171,3 +171,7 @@ def test_the_operators_own_file_may_be_larger_than_an_upload(tmp_path: Path) -> 
     path = tmp_path / "big.yaml.gz"
     path.write_bytes(gzip.compress(text.encode()))
     assert len(load_file(path).chapters) == 6000
+
+
+def test_a_file_name_with_leading_spaces_still_makes_a_sentence() -> None:
+    assert _refusal(b"[]", "\xa0 ģr.yaml") == "Ģr.yaml must be a mapping with chapters, projects and summits."

@@ -41,7 +41,7 @@ def _format(filename: str) -> tuple[str, bool] | None:
 
 def shown_name(filename: str) -> str:
     """A file's name as messages show it: without folders, at most `SHOWN` characters."""
-    return (Path(filename).name or "file")[:SHOWN]
+    return (Path(filename).name.strip() or "file")[:SHOWN]
 
 
 def parse_json(items: Any, name: str, known: Mapping[str, str] | None = None) -> ImportBatch:

@@ -170,3 +170,22 @@ def prompt_offering(board: Mapping[str, Any], role_id: int) -> Mapping[str, Any]
     """The prompt that offers a role, in what Discord answered."""
     prompts: Sequence[Mapping[str, Any]] = board.get("prompts") or []
     return next((p for p in prompts if has_option_for(p, role_id)), None)
+
+
+def prompts_without_option(board: Mapping[str, Any], role_id: int) -> list[dict[str, Any]] | None:
+    """Every prompt as Discord should keep it, with the role taken out of the options that give it (an option
+    left with nothing to give goes, and so does a prompt left with no option); None when no option gives it."""
+    role = str(role_id)
+    prompts = [_prompt_request(p) for p in board.get("prompts") or []]
+    changed = False
+    for prompt in prompts:
+        kept = []
+        for option in prompt["options"]:
+            if role in option["role_ids"]:
+                changed = True
+                option["role_ids"] = [r for r in option["role_ids"] if r != role]
+                if not option["role_ids"] and not option["channel_ids"]:
+                    continue
+            kept.append(option)
+        prompt["options"] = kept
+    return [p for p in prompts if p["options"]] if changed else None

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +28,7 @@ from bot.feeds.service import FeedService
 from bot.guilds.resources import GuildResources
 from bot.i18n import N_
 from bot.onboarding.apply import CATEGORY, ROLE, GuildPort
+from bot.onboarding.extras import PromptPort, prompt_offering, prompts_without_option
 from bot.onboarding.plan import EVERYONE, GuildFacts, Overwrite
 from bot.summits.calendars import CalendarService
 from db.models import ChangeRecord, Proposal
@@ -72,6 +73,7 @@ DELETE_ROLE = "delete-role"
 FORGET = "forget"
 MARK_ALUMNI = "mark-alumni"
 PROPOSE_ALUMNI = "propose-alumni"
+REMOVE_OPTION = "remove-onboarding-option"
 
 # What happens to the chapter's directory entry when no step changes it.
 DIRECTORY_ALREADY = "alumni"  # it is alumni already
@@ -81,7 +83,7 @@ DIRECTORY_DONE = "done"  # a finished offboarding left it as it is now
 DIRECTORY_CHANGES = "changes"  # a step below changes it
 
 
-class OffboardPort(GuildPort, Protocol):
+class OffboardPort(GuildPort, PromptPort, Protocol):
     """What offboarding needs from Discord besides what onboarding does (`exists`, `create_category`, `delete`)."""
 
     async def archive_channel(
@@ -286,6 +288,11 @@ class OffboardingService:
             ]
         if CATEGORY in in_use:
             steps.append(Step(DELETE_CATEGORY, CATEGORY, in_use[CATEGORY][1], partner_owner(key)))
+        partner_role = (in_use.get(ROLE) or left.get(ROLE) or (ROLE, 0))[1]
+        if partner_role:
+            offering = await self._prompt_offering(port, guild_id, partner_role)
+            if offering is not None:
+                steps.append(Step(REMOVE_OPTION, str(offering.get("title") or ""), partner_role))
         role_id = None
         if ROLE in in_use:
             role_id = in_use[ROLE][1]
@@ -336,6 +343,14 @@ class OffboardingService:
                 return DIRECTORY_PROPOSED
         steps.append(Step(PROPOSE_ALUMNI, current.tier, current.version))
         return DIRECTORY_CHANGES
+
+    async def _prompt_offering(self, port: OffboardPort, guild_id: int, role_id: int) -> Mapping[str, Any] | None:
+        """The server's Onboarding prompt that offers the partner's role, if one does and the bot may read it."""
+        try:
+            return prompt_offering(await port.read_onboarding(), role_id)
+        except Exception as error:  # no Manage Server, or Discord failing: the rest of offboarding goes on
+            log.info("could not read the Onboarding of guild %s: %r", guild_id, error)
+            return None
 
     async def apply(
         self,
@@ -421,6 +436,10 @@ class OffboardingService:
             await resources.forget(guild_id, step.owner, ROLE)
         elif step.action == FORGET:
             await resources.forget(guild_id, step.owner, step.name)
+        elif step.action == REMOVE_OPTION:
+            prompts = prompts_without_option(await port.read_onboarding(), step.target)
+            if prompts is not None:  # None: removed meanwhile
+                await port.write_prompts(prompts)
         elif step.action == MARK_ALUMNI:
             await self._directory.edit_chapter(
                 key,
@@ -483,6 +502,7 @@ def _change(step: Step, outcome: OffboardOutcome) -> tuple[str, object, object]:
         DELETE_ROLE: (where, "kept" if archived else "in use", "deleted"),
         KEEP_ROLE: (step.name, "in use", "kept"),
         FORGET: (where, "gone", "forgotten"),
+        REMOVE_OPTION: (f"onboarding option in {step.name}", "offered", "removed"),
         MARK_ALUMNI: ("tier", step.name, ALUMNI),
         PROPOSE_ALUMNI: ("tier proposed", step.name, ALUMNI),
     }[step.action]

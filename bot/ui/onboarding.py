@@ -26,14 +26,13 @@ from bot.onboarding.offboard import (
     FORGET,
     KEEP_ROLE,
     MARK_ALUMNI,
+    REMOVE_OPTION,
     STOP_CALENDAR,
     STOP_FEED,
     OffboardOutcome,
     OffboardPlan,
 )
-from bot.onboarding.offboard import (
-    Step as OffboardStep,
-)
+from bot.onboarding.offboard import Step as OffboardStep
 from bot.onboarding.plan import BOT, EVERYONE, ORGANISERS, PARTNER, Overwrite, PartnerPlan
 from bot.text import truncate, well_formed
 from bot.types import Interaction
@@ -301,6 +300,8 @@ def _step_line(step: OffboardStep, plan: OffboardPlan, names: dict[int, str], lo
         return t(locale, "Delete the role {role}", role=name)
     if action == FORGET:
         return t(locale, "Forget {name}: it is no longer in the server", name=step.name)
+    if action == REMOVE_OPTION:
+        return t(locale, "Take {role} out of the Onboarding question “{prompt}”", role=role, prompt=step.name)
     tier = tier_label(step.name, locale)
     if action == MARK_ALUMNI:
         return t(

@@ -294,3 +294,35 @@ async def test_a_failure_halfway_says_what_was_done_and_a_rerun_finishes(session
     assert session.bot.app.directory.chapters["g0v"].tier == "alumni"
     again = await _offboard(session)
     assert again.message.content == f"The space of {ROLE} here was archived already: nothing to do."
+
+
+async def test_offboarding_takes_the_partner_out_of_the_onboarding_question(session: SandboxSession) -> None:
+    sandbox = session.sandbox
+    bot_role = sandbox.bot_role(session.guild_id)
+    guild = sandbox.state.guilds[session.guild_id]
+    sandbox.world.update_role(guild, bot_role, {"permissions": str(bot_role.permissions | perm.MANAGE_GUILD)})
+    rules = sandbox.create_role(session.guild_id, "Read the rules")
+    sandbox.enable_onboarding(
+        session.guild_id,
+        [{"id": 0, "title": "What brings you here?", "options": [{"title": "Rules", "role_ids": [str(rules.id)]}]}],
+    )
+    await _onboard(session)
+
+    def offered() -> dict[str, list[str]]:
+        prompts = sandbox.onboarding(session.guild_id)["prompts"]
+        return {p["title"]: [o["title"] for o in p["options"]] for p in prompts}
+
+    assert offered() == {"What brings you here?": ["Rules"], "Which chapter are you with?": [ROLE]}
+    before = {p["title"]: p["id"] for p in sandbox.onboarding(session.guild_id)["prompts"]}
+
+    preview = await _offboard(session)
+    steps = preview.message.embeds[0]["description"]
+    assert f"• Take {ROLE} out of the Onboarding question “Which chapter are you with?”" in steps
+    assert (await _press(session, preview, "Confirm", session.organiser_id)).startswith(f"Offboarded {ROLE}")
+    # The question left with no option goes; the others keep their ids (members' answers are kept).
+    assert offered() == {"What brings you here?": ["Rules"]}
+    assert {p["title"]: p["id"] for p in sandbox.onboarding(session.guild_id)["prompts"]} == {
+        "What brings you here?": before["What brings you here?"]
+    }
+    again = await _offboard(session)
+    assert "Take" not in str(again.message.payload)

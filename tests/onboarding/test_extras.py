@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.errors import UserError
-from bot.onboarding.extras import MAX_OPTIONS, prompts_with_option
+from bot.onboarding.extras import MAX_OPTIONS, prompts_with_option, prompts_without_option
 
 TITLE = "Which chapter are you with?"
 
@@ -61,3 +61,26 @@ def test_discords_limits_are_sentences() -> None:
     many = _board(*(_prompt(n, f"p{n}", [n]) for n in range(1, 16)))
     with pytest.raises(UserError, match="already has 15 prompts"):
         prompts_with_option(many, None, TITLE, 999, "g0v", None)
+
+
+def test_taking_a_role_out_keeps_every_other_option_and_id() -> None:
+    board = {
+        "prompts": [
+            {
+                "id": "11",
+                "title": "Chapters",
+                "options": [
+                    {"id": "21", "title": "Taiwan", "role_ids": ["5"], "channel_ids": []},
+                    {"id": "22", "title": "Both", "role_ids": ["5", "6"], "channel_ids": []},
+                    {"id": "23", "title": "Romania", "role_ids": ["6"], "channel_ids": []},
+                ],
+            },
+            {"id": "12", "title": "Only Taiwan", "options": [{"id": "24", "title": "Tw", "role_ids": ["5"]}]},
+        ]
+    }
+    prompts = prompts_without_option(board, 5)
+    assert prompts is not None
+    assert [(p["id"], [(o["id"], o["role_ids"]) for o in p["options"]]) for p in prompts] == [
+        ("11", [("22", ["6"]), ("23", ["6"])])
+    ]
+    assert prompts_without_option(board, 7) is None

@@ -535,7 +535,7 @@ async def memory_of(
     try:
         built = time.monotonic()
         build_guilds(sandbox, guilds, members)
-        print(f"  sandbox: {guilds} guilds x {members} built in {time.monotonic() - built:.1f} s", file=sys.stderr)
+        print(f"  sandbox: {guilds} guild(s) x {members} members built in {time.monotonic() - built:.1f} s", file=sys.stderr)
         name = f"{label}-{guilds}"
         if label == "bare":
             started, ready = start_bare(name, sandbox, folder, card), BARE_READY
@@ -727,7 +727,7 @@ async def outbox(args: argparse.Namespace, folder: Path) -> None:
                 str(f.processes),
                 str(f.deliveries),
                 f"{f.to_last:.2f}",
-                f"{f.deliveries / f.first_to_last:.0f}" if f.first_to_last > 0 else "-",
+                f"{(f.deliveries - 1) / f.first_to_last:.0f}" if f.first_to_last > 0 else "-",
                 str(f.doubled),
                 " / ".join(f"{c:.1f}" for c in f.cpu),
             ]

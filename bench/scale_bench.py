@@ -535,7 +535,10 @@ async def memory_of(
     try:
         built = time.monotonic()
         build_guilds(sandbox, guilds, members)
-        print(f"  sandbox: {guilds} guild(s) x {members} members built in {time.monotonic() - built:.1f} s", file=sys.stderr)
+        print(
+            f"  sandbox: {guilds} guild(s) x {members} members built in {time.monotonic() - built:.1f} s",
+            file=sys.stderr,
+        )
         name = f"{label}-{guilds}"
         if label == "bare":
             started, ready = start_bare(name, sandbox, folder, card), BARE_READY
@@ -651,6 +654,7 @@ class Fanout:
     first_to_last: float
     doubled: int
     cpu: list[float]
+    sandbox_cpu: float
 
 
 async def outbox_once(args: argparse.Namespace, folder: Path, processes: int) -> Fanout:
@@ -693,15 +697,17 @@ async def outbox_once(args: argparse.Namespace, folder: Path, processes: int) ->
                     )
         expected = per_channel * len(targets)
         cpu = [b.cpu_seconds() for b in bots]
+        own_cpu = time.process_time()
         committed = time.monotonic()
         await until(lambda: len(times) >= expected, args.outbox_timeout, f"{expected} posts", bots)
         to_last = time.monotonic() - committed
+        own_cpu = time.process_time() - own_cpu
         cpu = [b.cpu_seconds() - c for b, c in zip(bots, cpu, strict=True)]
         await asyncio.sleep(1.0)  # a doubled post would land by now
         counts = Counter((m.channel_id, m.content) for c in targets for m in sandbox.state.channel_messages_of(c))
         doubled = sum(n - 1 for n in counts.values() if n > 1)
         leader_first = [cpu[bots.index(leader)], *(c for b, c in zip(bots, cpu, strict=True) if b is not leader)]
-        return Fanout(processes, expected, len(targets), to_last, times[-1] - times[0], doubled, leader_first)
+        return Fanout(processes, expected, len(targets), to_last, times[-1] - times[0], doubled, leader_first, own_cpu)
     finally:
         for bot in bots:
             bot.stop()
@@ -721,6 +727,8 @@ async def outbox(args: argparse.Namespace, folder: Path) -> None:
             "posts/s (first to last post)",
             "doubled",
             "CPU s: leader / standby",
+            "leader CPU ms per post",
+            "sandbox CPU ms per post",
         ],
         [
             [
@@ -730,6 +738,8 @@ async def outbox(args: argparse.Namespace, folder: Path) -> None:
                 f"{(f.deliveries - 1) / f.first_to_last:.0f}" if f.first_to_last > 0 else "-",
                 str(f.doubled),
                 " / ".join(f"{c:.1f}" for c in f.cpu),
+                f"{f.cpu[0] / f.deliveries * 1e3:.1f}",
+                f"{f.sandbox_cpu / f.deliveries * 1e3:.1f}",
             ]
             for f in rows
         ],

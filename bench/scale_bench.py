@@ -37,7 +37,7 @@ from typing import Any
 
 import discord
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -263,16 +263,22 @@ def build_guilds(sandbox: Sandbox, guilds: int, members: int, channels: int = 0)
     return made
 
 
-async def fresh_database(url: str) -> dict[str, Any]:
-    """Create the database if missing, drop and recreate its public schema, migrate and seed the directory.
-
-    Returns the card /chapter g0v answers (the bare bot's embed).
-    """
+def own_database(url: str) -> URL:
+    """The parsed URL, if it names a PostgreSQL database the bench may wipe."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         raise BenchError(f"--database-url must be PostgreSQL (several processes share it), not {url}")
     if parsed.database in (None, "", "test", "postgres"):
         raise BenchError(f"the bench wipes the database it is given; use one of its own, not {parsed.database!r}")
+    return parsed
+
+
+async def fresh_database(url: str) -> dict[str, Any]:
+    """Create the database if missing, drop and recreate its public schema, migrate and seed the directory.
+
+    Returns the card /chapter g0v answers (the bare bot's embed).
+    """
+    parsed = own_database(url)
     admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
@@ -828,6 +834,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace, folder: Path) -> None:
+    own_database(args.database_url)
     machine(await server_version(args.database_url))
     for name in args.sections:
         print(f"running {name} ...", file=sys.stderr)
@@ -853,7 +860,7 @@ def main(argv: list[str] | None = None) -> int:
         print("scale_bench: interrupted", file=sys.stderr)
     finally:
         stop_all()
-        if failed or args.keep_logs:
+        if (failed and any(folder.glob("*.log"))) or args.keep_logs:
             print(f"scale_bench: the bots' logs are in {folder}", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)

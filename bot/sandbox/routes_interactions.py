@@ -180,6 +180,7 @@ class InteractionRoutes(RouteSet):
             raise invalid_form({"type": {"_errors": [reason]}})
         resource = self._respond(record, int(kind), data, call)
         record.response_type = int(kind)
+        record.answered = time.monotonic()
         if kind != DEFERRED_MESSAGE:
             record.done.set()
         if call.query("with_response") not in ("1", "true", "True"):

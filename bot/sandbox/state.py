@@ -289,6 +289,8 @@ class InteractionRecord:
     choices: list[JSON] | None = None
     errors: list[JSON] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: float | None = None
+    """When the initial response arrived (`time.monotonic()`, like `created`); None until it did."""
 
     @property
     def command_name(self) -> str | None:

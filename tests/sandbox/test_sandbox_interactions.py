@@ -115,8 +115,18 @@ async def test_late_callback_is_unknown_interaction(harness: Harness) -> None:
     result = await sb.slash(harness.guild.id, harness.channel_id, harness.alice.id, "slow")
     assert result.response_type is None
     assert result.errors[0]["code"] == 10062
+    assert result.record.answered is None
     error = harness.bot.errors[-1]
     assert isinstance(error, discord.NotFound) and error.code == 10062
+
+
+async def test_the_record_stamps_when_the_initial_response_arrived(harness: Harness) -> None:
+    sb = harness.sandbox
+    result = await sb.slash(harness.guild.id, harness.channel_id, harness.alice.id, "report", {"year": "2024"})
+    deferred_at = result.record.answered
+    assert deferred_at is not None and deferred_at >= result.record.created
+    await result.wait_for_messages(2)
+    assert result.record.answered == deferred_at  # follow-ups do not move it
 
 
 async def test_second_callback_is_already_acknowledged(harness: Harness) -> None:

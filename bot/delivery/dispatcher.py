@@ -18,9 +18,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -122,6 +122,8 @@ class Dispatcher:
     _running: bool = False
     _again: bool = False
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
+    # One write at a time from this process: waiting here is fair and cheap, where SQLite's busy handler sleeps.
+    _writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def attach(self, scheduler: Scheduler) -> None:
         """Run as the scheduler's leader-only job, every `poll_seconds` and whenever woken."""
@@ -165,40 +167,56 @@ class Dispatcher:
         for item in claimed:
             by_channel[item.channel_id].append(item)
         limit = asyncio.Semaphore(self.policy.concurrency)
+        posted: list[tuple[Outgoing, int]] = []
 
         async def lane(items: list[Outgoing]) -> None:
             async with limit:
                 for position, item in enumerate(items):
-                    await self.deliver(item, renew=position > 0)
+                    await self.deliver(item, renew=position > 0, posted=posted)
 
         await asyncio.gather(*(lane(items) for items in by_channel.values()))
+        await self._record_posted(posted)
         return len(claimed)
 
     async def claim(self, limit: int) -> list[Outgoing]:
-        """Mark up to `limit` due rows as ours until the claim expires (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+        """Mark up to `limit` due rows as ours until the claim expires, in one UPDATE (the rows locked with FOR
+        UPDATE SKIP LOCKED on PostgreSQL, so two processes never take the same row)."""
         now = self.clock.now()
         due = (Delivery.state.in_((PENDING, SENDING))) & (Delivery.next_attempt_at <= now)
-        columns = (Delivery.id, Delivery.kind, Delivery.guild_id, Delivery.channel_id, Delivery.payload)
-        claimed: list[Outgoing] = []
-        async with self.sessions.begin() as session:
-            rows = (
-                await session.execute(
-                    select(*columns, Delivery.state, Delivery.attempts, Delivery.message_id)
+        async with self._writing, self.sessions.begin() as session:
+            ids = list(
+                await session.scalars(
+                    select(Delivery.id)
                     .where(due)
                     .order_by(Delivery.next_attempt_at, Delivery.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
-            ).all()
-            for row in rows:
-                taken = await session.execute(
+            )
+            if not ids:
+                return []
+            rows = (
+                await session.execute(
                     update(Delivery)
-                    .where(Delivery.id == row.id, Delivery.state == row.state, Delivery.attempts == row.attempts)
-                    .where(Delivery.next_attempt_at <= now)
-                    .values(state=SENDING, attempts=row.attempts + 1, next_attempt_at=now + self.policy.claim_timeout)
+                    .where(Delivery.id.in_(ids), due)
+                    .values(
+                        state=SENDING, attempts=Delivery.attempts + 1, next_attempt_at=now + self.policy.claim_timeout
+                    )
+                    .returning(
+                        Delivery.id,
+                        Delivery.kind,
+                        Delivery.guild_id,
+                        Delivery.channel_id,
+                        Delivery.payload,
+                        Delivery.attempts,
+                        Delivery.message_id,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-                if _count(taken) != 1:
-                    continue
+            ).all()
+            claimed: list[Outgoing] = []
+            order = {row_id: position for position, row_id in enumerate(ids)}
+            for row in sorted(rows, key=lambda r: order[r.id]):
                 try:
                     payload = Payload.from_json(row.payload)
                 except (TypeError, ValueError) as error:
@@ -208,15 +226,19 @@ class Dispatcher:
                     )
                     continue
                 claimed.append(
-                    Outgoing(row.id, row.kind, row.guild_id, row.channel_id, payload, row.attempts + 1, row.message_id)
+                    Outgoing(row.id, row.kind, row.guild_id, row.channel_id, payload, row.attempts, row.message_id)
                 )
         return claimed
 
-    async def deliver(self, item: Outgoing, *, renew: bool = True) -> None:
+    async def deliver(
+        self, item: Outgoing, *, renew: bool = True, posted: list[tuple[Outgoing, int]] | None = None
+    ) -> None:
         """Send one claimed delivery and record the outcome; never raises.
 
         `renew` first extends the claim, for rows that waited behind others of a busy channel; a row sent as soon
-        as it was claimed needs no renewal. A post with nothing to do after it is recorded sent in one write.
+        as it was claimed needs no renewal. A post with nothing to do after it is recorded sent in one write, or,
+        given `posted`, left there for the batch's one write (a crash before it resends with the same nonce,
+        which Discord answers with the first message).
         """
         try:
             if renew and not await self._write(item, next_attempt_at=self.clock.now() + self.policy.claim_timeout):
@@ -227,7 +249,10 @@ class Dispatcher:
                 async with asyncio.timeout(self.policy.send_timeout):
                     message_id = await self.sender.post(item)
                 if not follow_up:
-                    await self._write(item, message_id=message_id, state=SENT, sent_at=self.clock.now())
+                    if posted is not None:
+                        posted.append((item, message_id))
+                    else:
+                        await self._write(item, message_id=message_id, state=SENT, sent_at=self.clock.now())
                     return
                 if not await self._write(item, message_id=message_id):
                     return
@@ -260,8 +285,31 @@ class Dispatcher:
 
     async def _write(self, item: Outgoing, **values: Any) -> bool:
         """Update the row if our claim still holds it."""
-        async with self.sessions.begin() as session:
+        async with self._writing, self.sessions.begin() as session:
             return await self._fenced(session, item, **values)
+
+    async def _record_posted(self, posted: list[tuple[Outgoing, int]]) -> None:
+        """Record a batch's plain posts as sent in one statement, each row only while our claim holds it."""
+        if not posted:
+            return
+        table = cast(Table, Delivery.__table__)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row"), table.c.state == SENDING, table.c.attempts == bindparam("attempt"))
+            .values(state=SENT, message_id=bindparam("message"), sent_at=self.clock.now())
+        )
+        rows = [{"row": item.id, "attempt": item.attempt, "message": message_id} for item, message_id in posted]
+        try:
+            async with self._writing, self.sessions.begin() as session:
+                await session.execute(statement, rows)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            log.error(
+                "%d posted deliveries wait for their claims to expire: the database is unavailable: %s",
+                len(rows),
+                failure_reason(error),
+            )
 
     @staticmethod
     async def _fenced(session: AsyncSession, item: Outgoing, **values: Any) -> bool:
@@ -286,7 +334,7 @@ class Dispatcher:
 
     async def _fail(self, item: Outgoing, error: PermanentDeliveryError) -> None:
         log.warning("delivery %s to channel %s failed: %s", item.id, item.channel_id, error.reason)
-        async with self.sessions.begin() as session:
+        async with self._writing, self.sessions.begin() as session:
             # A member who takes no direct messages is nothing organisers can fix.
             told = item.kind != NOTICE_KIND and error.code != CLOSED_DMS
             if await self._fenced(session, item, state=FAILED, last_error=error.reason) and told:

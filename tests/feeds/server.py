@@ -82,8 +82,8 @@ class FeedServer:
         self.feeds[name] = served
         return served, self.url(f"/feeds/{name}")
 
-    async def start(self) -> None:
-        """Listen on a free port."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on `port` (0: a free one)."""
         app = web.Application()
         app.add_routes(
             [
@@ -101,7 +101,7 @@ class FeedServer:
         )
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = self._runner.addresses[0][1]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import resource
 import statistics
@@ -137,6 +138,8 @@ async def poll_cycle(count: int, fetch_seconds: float) -> dict[str, float]:
         service = FeedService(sessions, clock, fetcher, DirectoryService(sessions), GuildSettingsService(sessions))
         kinds = await subscribe_mix(service, server, clock, count, [1000 + n for n in range(50)])
         child = await serve_apart(server)
+        gc.collect()  # as the bot does once started: long-lived objects out of the collector's full passes
+        gc.freeze()
         try:
             clock.advance(diff.POLL_INTERVAL + timedelta(seconds=1))
             probe = LagProbe()

@@ -176,15 +176,9 @@ class Admin(commands.Cog):
         self, interaction: Interaction, channel: discord.TextChannel | None = None, reset: bool = False
     ) -> None:
         """Show, set or reset the organisers' channel."""
-        assert interaction.guild is not None
-        if await self._shown_instead(interaction, channel is not None, reset):
-            return
-        if channel is not None:
-            check_can_post(channel)
-        config = await self.bot.guild_settings.update(
-            interaction.guild.id, organisers_channel_id=channel.id if channel else None
-        )
-        await self._saved(interaction, config)
+        config = await self._set_channel(interaction, channel, reset, "organisers_channel_id")
+        if config is not None:
+            await self._saved(interaction, config)
 
     @settings.command(name="timezone", description="Choose the time zone announcements are written in")
     @app_commands.describe(
@@ -208,16 +202,10 @@ class Admin(commands.Cog):
         self, interaction: Interaction, channel: discord.TextChannel | None = None, reset: bool = False
     ) -> None:
         """Show, set or reset the events channel; the reminders planned follow it."""
-        assert interaction.guild is not None
-        if await self._shown_instead(interaction, channel is not None, reset):
-            return
-        if channel is not None:
-            check_can_post(channel)
-        config = await self.bot.guild_settings.update(
-            interaction.guild.id, events_channel_id=channel.id if channel else None
-        )
-        await self.bot.app.events.plan()
-        await self._saved(interaction, config)
+        config = await self._set_channel(interaction, channel, reset, "events_channel_id")
+        if config is not None:
+            await self.bot.app.events.plan()
+            await self._saved(interaction, config)
 
     @settings.command(name="announcements-channel", description="Choose where I introduce the network's new partners")
     @app_commands.describe(
@@ -227,15 +215,9 @@ class Admin(commands.Cog):
         self, interaction: Interaction, channel: discord.TextChannel | None = None, reset: bool = False
     ) -> None:
         """Show, set or reset the channel where onboarding a partner posts its welcome."""
-        assert interaction.guild is not None
-        if await self._shown_instead(interaction, channel is not None, reset):
-            return
-        if channel is not None:
-            check_can_post(channel)
-        config = await self.bot.guild_settings.update(
-            interaction.guild.id, announcements_channel_id=channel.id if channel else None
-        )
-        await self._saved(interaction, config)
+        config = await self._set_channel(interaction, channel, reset, "announcements_channel_id")
+        if config is not None:
+            await self._saved(interaction, config)
 
     @settings.command(name="reminders", description="Choose how long before an event its reminders go out")
     @app_commands.describe(
@@ -308,6 +290,17 @@ class Admin(commands.Cog):
             await self._answer(interaction, await self.bot.guild_settings.get(interaction.guild.id), CURRENT)
             return True
         return False
+
+    async def _set_channel(
+        self, interaction: Interaction, channel: discord.TextChannel | None, reset: bool, setting: str
+    ) -> GuildConfig | None:
+        """A channel setting shown (None), refused, or set to a channel the bot can post in, or reset."""
+        assert interaction.guild is not None
+        if await self._shown_instead(interaction, channel is not None, reset):
+            return None
+        if channel is not None:
+            check_can_post(channel)
+        return await self.bot.guild_settings.update(interaction.guild.id, **{setting: channel.id if channel else None})
 
     async def _saved(self, interaction: Interaction, config: GuildConfig) -> None:
         await self._answer(interaction, config, SAVED)

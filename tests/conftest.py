@@ -27,6 +27,21 @@ def needs_shared(*names: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=reason)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With TEST_DATABASE_URL, run only the tests that meet a database (a `database_url`, or the `postgres`
+    mark): the others do not depend on it and already ran, the same, in the SQLite pass."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        meets = "database_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgres")
+        (kept if meets else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
 async def database_url(tmp_path: Path) -> AsyncIterator[str]:
     """An empty database: a SQLite file, or the PostgreSQL test database wiped clean."""

@@ -25,6 +25,7 @@ from tests.private_postgres import PrivatePostgres, why_not
 
 pytest.importorskip("asyncpg", reason="needs the PostgreSQL driver: pip install -e '.[postgres]'")
 pytestmark = [
+    pytest.mark.postgres,
     pytest.mark.skipif(
         not os.environ.get("TEST_DATABASE_URL"), reason="runs in the PostgreSQL pass (TEST_DATABASE_URL set)"
     ),

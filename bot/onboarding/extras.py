@@ -19,7 +19,7 @@ CALENDAR = "calendar"
 PROMPT = "prompt"
 
 # A step's state in a survey.
-TODO = "todo"
+PLANNED = "planned"
 DONE = "done"
 SKIPPED = "skipped"
 

@@ -25,9 +25,9 @@ from bot.onboarding.extras import (
     CALENDAR,
     DONE,
     FEED,
+    PLANNED,
     PROMPT,
     SKIPPED,
-    TODO,
     WELCOME,
     PromptPort,
     Step,
@@ -163,7 +163,7 @@ class OnboardingService:
         detail = str(wanted.welcome_channel_id)
         async with self._sessions() as session:
             posted = await self._welcomed(session, plan, guild_id)
-        return Step(WELCOME, DONE if posted else TODO, detail=detail)
+        return Step(WELCOME, DONE if posted else PLANNED, detail=detail)
 
     async def _feed_step(self, wanted: PartnerExtras, guild_id: int, channel: tuple[str, int] | None) -> Step:
         if not wanted.feed_url:
@@ -175,7 +175,7 @@ class OnboardingService:
         followed = channel is not None and any(
             sub.channel_id == channel[1] and sub.url == url for sub in await self._feeds.subscriptions(guild_id)
         )
-        return Step(FEED, DONE if followed else TODO, detail=url)
+        return Step(FEED, DONE if followed else PLANNED, detail=url)
 
     async def _calendar_step(self, wanted: PartnerExtras, guild_id: int) -> Step:
         if not wanted.events_url:
@@ -185,7 +185,7 @@ class OnboardingService:
         except UserError as error:
             return Step(CALENDAR, SKIPPED, error.message, error.params)
         followed = any(row.url == url for row in await self._calendars.followed(guild_id))
-        return Step(CALENDAR, DONE if followed else TODO, detail=url)
+        return Step(CALENDAR, DONE if followed else PLANNED, detail=url)
 
     async def _prompt_step(
         self, wanted: PartnerExtras, prompts: PromptPort, guild_id: int, role: tuple[str, int] | None
@@ -201,7 +201,7 @@ class OnboardingService:
         ours = extras.find_prompt(board, await self._prompt_id(guild_id), title)
         shown = str(ours["title"]) if ours is not None else title
         offered = role is not None and extras.has_option_for(ours, role[1])
-        return Step(PROMPT, DONE if offered else TODO, detail=shown)
+        return Step(PROMPT, DONE if offered else PLANNED, detail=shown)
 
     async def _apply_extras(
         self, plan: PartnerPlan, wanted: PartnerExtras, prompts: PromptPort, guild_id: int, actor_id: int
@@ -215,7 +215,7 @@ class OnboardingService:
         }
         results: list[StepResult] = []
         for step in await self.survey_extras(plan, wanted, prompts, guild_id):
-            if step.state != TODO:
+            if step.state != PLANNED:
                 results.append(StepResult(step.name, "kept" if step.state == DONE else SKIPPED, step.detail))
                 continue
             try:

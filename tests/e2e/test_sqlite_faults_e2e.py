@@ -7,6 +7,7 @@ write with one logged line and an incident id the organiser sees, while reads go
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -155,11 +156,10 @@ def fill(disk: Path) -> Callable[[], None]:
     descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
         for size in (1 << 20, 4096, 1):  # big blocks, then the last partial ones
-            try:
-                while os.write(descriptor, b"\0" * size):
-                    pass
-            except OSError:
-                continue
+            block = b"\0" * size
+            with contextlib.suppress(OSError):  # ENOSPC: on to smaller blocks
+                while True:
+                    os.write(descriptor, block)
     finally:
         os.close(descriptor)
     return lambda: filler.unlink()

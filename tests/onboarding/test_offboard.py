@@ -73,6 +73,7 @@ class MemoryGuild:
 
     def __init__(self) -> None:
         self.things: dict[int, Thing] = {}
+        self.given: list[tuple[int, int]] = []
         self._ids = itertools.count(100)
         self.archived = 0
         self.fail_on_archive: int | None = None
@@ -90,7 +91,7 @@ class MemoryGuild:
         return self._add(Thing("channel", channel.name, category_id))
 
     async def add_role(self, member_id: int, role_id: int) -> None:
-        pass
+        self.given.append((member_id, role_id))
 
     async def delete(self, kind: str, discord_id: int) -> None:
         del self.things[discord_id]

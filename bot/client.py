@@ -7,7 +7,9 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import pkgutil
+import socket
 import sys
 from datetime import timedelta
 from typing import Any
@@ -97,6 +99,7 @@ class CodeForAllBot(commands.Bot):
         self.add_listener(answer_unclaimed, "on_interaction")
         self.dispatcher.attach(self.scheduler)
         self.app.bell.subscribe(self.dispatcher.wake)
+        self.scheduler.leadership.label = self.describe_process()
         self.scheduler.start()
         if self.web is not None:
             await self.web.start(self.settings.web_host, self.settings.web_port or 0)
@@ -144,6 +147,10 @@ class CodeForAllBot(commands.Bot):
         """`shard 0 of 1`, `shards 0, 1 of 4`."""
         ids, count = self.served_shards
         return f"shard{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))} of {count}"
+
+    def describe_process(self) -> str:
+        """`shard 0 of 1, pid 4242 on host`: this process as `/status` and the scheduler's lease name it."""
+        return f"{self.describe_shards()}, pid {os.getpid()} on {socket.gethostname()}"
 
     async def on_ready(self) -> None:
         """Log once per (re)connection."""

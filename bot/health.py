@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.delivery.outbox import FAILED, PENDING, SENDING
+from bot.scheduling.leader import Leadership
 from db.models import Calendar, Delivery, Feed
 
 STARTED = time.monotonic()
@@ -33,6 +34,9 @@ class Health:
     started_at: datetime
     uptime_seconds: float
     leader: bool
+    """Whether this process runs the scheduled work."""
+    leader_name: str | None
+    """The process that runs it (None for a moment after its leader died, until a standby takes over)."""
     database_ms: float
     backlog: int
     oldest_due: datetime | None
@@ -45,18 +49,20 @@ class Health:
     def log_line(self) -> str:
         """The state as one log line."""
         oldest = self.oldest_due.isoformat(timespec="seconds") if self.oldest_due else "none"
+        role = "scheduler leader" if self.leader else f"standing by for {self.leader_name or 'no leader yet'}"
         return (
-            f"status: version {self.version}, up {self.uptime_seconds:.0f} s, "
-            f"{'scheduler leader' if self.leader else 'standing by'}, database {self.database_ms:.1f} ms, "
+            f"status: version {self.version}, up {self.uptime_seconds:.0f} s, {role}, "
+            f"database {self.database_ms:.1f} ms, "
             f"outbox {self.backlog} due (oldest {oldest}), {self.failed_deliveries} failed, "
             f"feeds {self.feeds} ({self.feeds_failing} failing, {self.feeds_disabled} stopped), "
             f"calendars failing {self.calendars_failing}"
         )
 
 
-async def look(sessions: async_sessionmaker[AsyncSession], clock: Clock, *, leader: bool) -> Health:
+async def look(sessions: async_sessionmaker[AsyncSession], clock: Clock, leadership: Leadership) -> Health:
     """The bot's state now (a handful of indexed counts)."""
     now = clock.now()
+    leader_name = await leadership.holder()
     async with sessions() as session:
         started = time.perf_counter()
         await session.execute(text("SELECT 1"))
@@ -80,7 +86,8 @@ async def look(sessions: async_sessionmaker[AsyncSession], clock: Clock, *, lead
         version=bot_version(),
         started_at=now - timedelta(seconds=time.monotonic() - STARTED),
         uptime_seconds=time.monotonic() - STARTED,
-        leader=leader,
+        leader=leadership.is_leader,
+        leader_name=leader_name,
         database_ms=database_ms,
         backlog=int(backlog or 0),
         oldest_due=oldest,

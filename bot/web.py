@@ -66,7 +66,7 @@ class WebServer:
     async def _metrics(self, request: web.Request) -> web.Response:
         app = self._app
         try:
-            health = await look(app.sessions, app.clock, leader=app.scheduler.leadership.is_leader)
+            health = await look(app.sessions, app.clock, app.scheduler.leadership)
         except Exception as error:
             return web.Response(status=503, text=f"database failing: {str(error).splitlines()[0][:200]}\n")
         body = exposition(health, self._gateway() if self._gateway else None)

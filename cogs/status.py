@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import TYPE_CHECKING
 
 import discord
@@ -35,18 +34,18 @@ class Status(commands.Cog):
         self.bot.scheduler.every(LOG_JOB, LOG_SECONDS, self._log, leader_only=False)
 
     async def _log(self) -> None:
-        health = await look(self.bot.sessions, self.bot.app.clock, leader=self.bot.scheduler.leadership.is_leader)
+        health = await look(self.bot.sessions, self.bot.app.clock, self.bot.scheduler.leadership)
         log.info("%s, %s", health.log_line(), self._process())
 
     def _process(self) -> str:
-        return f"{self.bot.describe_shards()}, pid {os.getpid()}, gateway {self.bot.latency * 1000:.0f} ms"
+        return f"{self.bot.describe_process()}, gateway {self.bot.latency * 1000:.0f} ms"
 
     @app_commands.command(name="status", description="Organisers: how the bot is doing")
     @app_commands.guild_only()
     @organiser_only()
     async def status(self, interaction: Interaction) -> None:
         """Version, uptime, this process, the scheduler, the outbox, feeds and the database."""
-        health = await look(self.bot.sessions, self.bot.app.clock, leader=self.bot.scheduler.leadership.is_leader)
+        health = await look(self.bot.sessions, self.bot.app.clock, self.bot.scheduler.leadership)
         locale = interaction.locale
         oldest = f"<t:{int(health.oldest_due.timestamp())}:R>" if health.oldest_due else t(locale, "none")
         lines = [
@@ -61,6 +60,11 @@ class Status(commands.Cog):
                 "This process: {process}; {role}",
                 process=self._process(),
                 role=t(locale, "runs the scheduled work") if health.leader else t(locale, "stands by"),
+            ),
+            t(
+                locale,
+                "Scheduled work (feeds, calendars, reminders, posts) runs in: {leader}",
+                leader=health.leader_name or t(locale, "no process right now; a standby takes over within seconds"),
             ),
             t(locale, "Database round trip: {ms} ms", ms=f"{health.database_ms:.1f}"),
             t(

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, overload
 
 import opencc
 import Stemmer
@@ -25,6 +25,8 @@ _HAN = re.compile(r"[\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020
 _SIMPLIFIED = opencc.OpenCC("t2s")
 _STEMMER = Stemmer.Stemmer("english")
 SCORED = 500  # name matches ranked by likeness; more than 50 pages of them go on in name order
+SCORED_POOL = 2_000  # past this many name matches, only those whose name starts with the query are scored
+FUZZY_ALL = 10_000  # names "did you mean" compares one by one; a larger index first picks look-alikes cheaply
 TYPO_LENGTH = 4  # words this long or longer are corrected when the directory does not know them
 CORRECTIONS_MEMORY = 4096  # misspelt words remembered with their corrections until the vocabulary changes
 
@@ -68,7 +70,7 @@ class Entry:
 class RankedKeys(Sequence[str]):
     """Ranked keys, then the rest in name order, found by walking the name order only as far as read."""
 
-    def __init__(self, ranked: list[str], rest: set[str], name_order: list[str]) -> None:
+    def __init__(self, ranked: list[str], rest: set[str], name_order: list[tuple[str, str]]) -> None:
         self._ranked = ranked
         self._rest = rest
         self._name_order = name_order
@@ -83,7 +85,7 @@ class RankedKeys(Sequence[str]):
             return
         order, rest, ranked = self._name_order, self._rest, self._ranked
         while len(ranked) < count and self._walked < len(order):
-            key = order[self._walked]
+            key = order[self._walked][1]
             self._walked += 1
             if key in rest:
                 ranked.append(key)
@@ -118,36 +120,45 @@ class _Postings:
 
 
 class SearchIndex:
-    """Ranked look-ups over entries: exact name > alias > prefix > name words > description and tag words."""
+    """Ranked look-ups over entries: exact name > alias > prefix > name words > description and tag words.
+
+    Every table is kept up to date entry by entry (bisect into sorted lists), so a change costs about as much
+    at 100,000 entries as at 100, and no look-up ever rebuilds anything.
+    """
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._entries: dict[str, Entry] = {}
         self._normal_names: dict[str, str] = {}
         self._exact_name: dict[str, set[str]] = {}
         self._exact_alias: dict[str, set[str]] = {}
+        # Names and aliases (normalised) with their keys, in order; the three lists beside it hold the same
+        # names, keys and names without spaces, position for position, for rapidfuzz to match against.
         self._sorted_names: list[tuple[str, str]] = []
-        self._name_words = _Postings()
-        self._text_words = _Postings()
-        self._keyword_words = _Postings()
-        self._vocabulary: list[str] = []
-        self._stems: dict[str, list[str]] = {}
-        self._stems_by_length: dict[int, list[str]] = {}
-        self._corrected: dict[str, list[str]] = {}
-        self._vocabulary_dirty = True
         self._choice_names: list[str] = []
         self._choice_keys: list[str] = []
         self._compact_choices: list[str] = []
-        self._choices_dirty = True
-        self._ordered_keys: list[str] = []
-        self._order: dict[str, int] = {}
-        self._order_dirty = True
+        self._name_words = _Postings()
+        self._text_words = _Postings()
+        self._keyword_words = _Postings()
+        self._vocabulary: list[str] = []  # every word of the three postings, sorted
+        self._stems: dict[str, list[str]] = {}  # stem: its words, sorted
+        self._stems_by_length: dict[int, list[str]] = {}  # length: stems of that length, sorted
+        self._corrected: dict[str, list[str]] = {}
+        self._ordered: list[tuple[str, str]] = []  # (normalised name, key) of every entry, sorted
         for entry in entries:
-            self._add(entry, keep_sorted=False)
+            self._add(entry, bulk=True)
         self._sorted_names.sort()
-        # Build the derived look-up tables now, so the first member's query is as fast as the rest.
-        self._sorted_vocabulary()
-        self._name_order()
-        self._choices()
+        self._choice_names = [name for name, _ in self._sorted_names]
+        self._choice_keys = [key for _, key in self._sorted_names]
+        self._compact_choices = [name.replace(" ", "") for name in self._choice_names]
+        self._ordered = sorted((name, key) for key, name in self._normal_names.items())
+        self._vocabulary = sorted(
+            self._name_words.words.keys() | self._text_words.words.keys() | self._keyword_words.words.keys()
+        )
+        for word in self._vocabulary:
+            self._stems.setdefault(stem(word), []).append(word)
+        for root in sorted(self._stems):
+            self._stems_by_length.setdefault(len(root), []).append(root)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -156,52 +167,87 @@ class SearchIndex:
         """Add or replace an entry."""
         if entry.key in self._entries:
             self.remove(entry.key)
-        self._add(entry, keep_sorted=True)
-        self._vocabulary_dirty = self._choices_dirty = self._order_dirty = True
+        self._add(entry, bulk=False)
 
     def remove(self, key: str) -> None:
         """Forget an entry."""
         entry = self._entries.pop(key, None)
         if entry is None:
             return
-        del self._normal_names[key]
+        _remove_sorted(self._ordered, (self._normal_names.pop(key), key))
         for form in _forms(entry.name):
             _discard(self._exact_name, form, key)
         for alias in entry.aliases:
             for form in _forms(alias):
                 _discard(self._exact_alias, form, key)
         for name in _sortable_names(entry):
-            index = bisect.bisect_left(self._sorted_names, (name, key))
-            if index < len(self._sorted_names) and self._sorted_names[index] == (name, key):
-                del self._sorted_names[index]
-        for word in _name_words(entry):
-            self._name_words.discard(word, key)
-        for word in _text_words(entry):
-            self._text_words.discard(word, key)
-        for word in _words(entry.keywords):
-            self._keyword_words.discard(word, key)
-        self._vocabulary_dirty = self._choices_dirty = self._order_dirty = True
+            position = _remove_sorted(self._sorted_names, (name, key))
+            if position is not None:
+                del self._choice_names[position], self._choice_keys[position], self._compact_choices[position]
+        for postings, words in (
+            (self._name_words, _name_words(entry)),
+            (self._text_words, _text_words(entry)),
+            (self._keyword_words, _words(entry.keywords)),
+        ):
+            for word in words:
+                postings.discard(word, key)
+                if not any(word in table.words for table in (self._name_words, self._text_words, self._keyword_words)):
+                    self._forget_word(word)
 
-    def _add(self, entry: Entry, *, keep_sorted: bool) -> None:
+    def _add(self, entry: Entry, *, bulk: bool) -> None:
+        """File an entry; `bulk` appends to the sorted tables, which the constructor then sorts once."""
         key = entry.key
         self._entries[key] = entry
-        self._normal_names[key] = normalise(entry.name)
+        self._normal_names[key] = normal = normalise(entry.name)
         for form in _forms(entry.name):
             self._exact_name.setdefault(form, set()).add(key)
         for alias in entry.aliases:
             for form in _forms(alias):
                 self._exact_alias.setdefault(form, set()).add(key)
-        for name in _sortable_names(entry):
-            if keep_sorted:
-                bisect.insort(self._sorted_names, (name, key))
-            else:
-                self._sorted_names.append((name, key))
-        for word in _name_words(entry):
-            self._name_words.add(word, key)
-        for word in _text_words(entry):
-            self._text_words.add(word, key)
-        for word in _words(entry.keywords):
-            self._keyword_words.add(word, key)
+        if bulk:
+            self._sorted_names.extend((name, key) for name in _sortable_names(entry))
+        else:
+            bisect.insort(self._ordered, (normal, key))
+            for name in _sortable_names(entry):
+                position = bisect.bisect_left(self._sorted_names, (name, key))
+                self._sorted_names.insert(position, (name, key))
+                self._choice_names.insert(position, name)
+                self._choice_keys.insert(position, key)
+                self._compact_choices.insert(position, name.replace(" ", ""))
+        for postings, words in (
+            (self._name_words, _name_words(entry)),
+            (self._text_words, _text_words(entry)),
+            (self._keyword_words, _words(entry.keywords)),
+        ):
+            for word in words:
+                if not bulk and not any(
+                    word in table.words for table in (self._name_words, self._text_words, self._keyword_words)
+                ):
+                    self._learn_word(word)
+                postings.add(word, key)
+
+    def _learn_word(self, word: str) -> None:
+        """A word new to the vocabulary: file it and its stem."""
+        bisect.insort(self._vocabulary, word)
+        root = stem(word)
+        if root not in self._stems:
+            bisect.insort(self._stems_by_length.setdefault(len(root), []), root)
+        bisect.insort(self._stems.setdefault(root, []), word)
+        self._corrected.clear()
+
+    def _forget_word(self, word: str) -> None:
+        """A word no entry has any more."""
+        _remove_sorted(self._vocabulary, word)
+        root = stem(word)
+        words = self._stems.get(root, [])
+        _remove_sorted(words, word)
+        if not words:
+            self._stems.pop(root, None)
+            same_length = self._stems_by_length.get(len(root), [])
+            _remove_sorted(same_length, root)
+            if not same_length:
+                self._stems_by_length.pop(len(root), None)
+        self._corrected.clear()
 
     # -- look-ups ---------------------------------------------------------------------------------
 
@@ -216,14 +262,7 @@ class SearchIndex:
 
     def prefixed(self, query: str, limit: int) -> list[str]:
         """Keys whose name or alias starts with the query, in name order."""
-        prefix = normalise(query)
-        found: dict[str, None] = {}
-        names = self._sorted_names
-        position = bisect.bisect_left(names, (prefix, ""))
-        while position < len(names) and len(found) < limit and names[position][0].startswith(prefix):
-            found[names[position][1]] = None
-            position += 1
-        return list(found)
+        return self._starting_with(normalise(query), limit)
 
     def complete(self, query: str, limit: int = 25) -> list[str]:
         """Autocomplete: exact, then prefix, then word matches, then typo-tolerant matches."""
@@ -255,11 +294,10 @@ class SearchIndex:
         and tag) matches in name order.
         """
         words = normalise(query).split()
-        order = self._name_order()
         if not words:
             if within is None:
-                return self._ordered_keys[:limit]
-            return sorted(within & self._entries.keys(), key=order.__getitem__)[:limit]
+                return [key for _, key in self._ordered[:limit]]
+            return sorted(within & self._entries.keys(), key=self._name_order)[:limit]
         # While typing (names only) the last word is a prefix; a search takes a known word as it is.
         last = words[-1]
         prefix_last = names_only or not any(
@@ -275,18 +313,21 @@ class SearchIndex:
             in_other &= within
         exact = self.exact(query)
         head = [exact] if exact in in_names or exact in in_other else []
-        named = [key for key in in_names if key != exact]
+        typed = " ".join(words)
+        pool: Iterable[str] = in_names
+        if len(in_names) > SCORED_POOL:  # a word most names have: rank those that start with it
+            pool = self._starting_with(typed, SCORED_POOL, among=in_names)
+        named = [key for key in pool if key != exact]
         names = [self._normal_names[key] for key in named]
         # The names most like the query first (a partial sort in C), then every other match in name order;
         # a name that starts with the query comes before one where the query is a later part.
-        typed = " ".join(words)
         scores = process.extract(typed, names, scorer=fuzz.token_set_ratio, limit=SCORED)
         best = sorted(
-            (not names[position].startswith(typed), -score, order[named[position]], named[position])
+            (not names[position].startswith(typed), -score, names[position], named[position])
             for _, score, position in scores
         )
         ranked = head + [key for *_, key in best]
-        found = RankedKeys(ranked, (in_names | in_other).difference(ranked), self._ordered_keys)
+        found = RankedKeys(ranked, (in_names | in_other).difference(ranked), self._ordered)
         return found if limit is None else found[:limit]
 
     def best_named(self, query: str, margin: float = 10.0) -> str | None:
@@ -306,7 +347,11 @@ class SearchIndex:
         target = normalise(query)
         if not target:
             return []
-        names, keys_of = self._choices()
+        names, keys_of = self._choice_names, self._choice_keys
+        if len(names) > FUZZY_ALL:  # the likest without spaces first (fuzz.ratio is a few times cheaper)
+            alike = process.extract(compact(query), self._compact_choices, scorer=fuzz.ratio, limit=limit * 20)
+            names = [names[position] for _, _, position in alike]
+            keys_of = [keys_of[position] for _, _, position in alike]
         matches = process.extract(target, names, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
         keys: dict[str, None] = {}
         for _, _, position in matches:
@@ -318,29 +363,28 @@ class SearchIndex:
         target = compact(query)
         if len(target) < 4:
             return None
-        _, keys_of = self._choices()
+        keys_of = self._choice_keys
         matches = process.extract(target, self._compact_choices, scorer=fuzz.ratio, limit=5, score_cutoff=threshold)
         keys = {keys_of[position] for _, _, position in matches}
         return keys.pop() if len(keys) == 1 else None
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _name_order(self) -> dict[str, int]:
-        """Each key's position in name order; rebuilt after changes."""
-        if self._order_dirty:
-            self._ordered_keys = sorted(self._normal_names, key=lambda key: (self._normal_names[key], key))
-            self._order = {key: position for position, key in enumerate(self._ordered_keys)}
-            self._order_dirty = False
-        return self._order
+    def _starting_with(self, prefix: str, limit: int, among: set[str] | None = None) -> list[str]:
+        """Up to `limit` keys (of `among`, if given) with a name or alias that starts with `prefix`, in name
+        order: a walk from the prefix's place in the sorted names."""
+        found: dict[str, None] = {}
+        names = self._sorted_names
+        position = bisect.bisect_left(names, (prefix, ""))
+        while position < len(names) and len(found) < limit and names[position][0].startswith(prefix):
+            if among is None or names[position][1] in among:
+                found[names[position][1]] = None
+            position += 1
+        return list(found)
 
-    def _choices(self) -> tuple[list[str], list[str]]:
-        """Names and aliases (normalised) with their keys, for fuzzy matching; rebuilt after changes."""
-        if self._choices_dirty:
-            self._choice_names = [name for name, _ in self._sorted_names]
-            self._choice_keys = [key for _, key in self._sorted_names]
-            self._compact_choices = [name.replace(" ", "") for name in self._choice_names]
-            self._choices_dirty = False
-        return self._choice_names, self._choice_keys
+    def _name_order(self, key: str) -> tuple[str, str]:
+        """Sorts keys in name order."""
+        return self._normal_names[key], key
 
     def _unique_sorted(self, limit: int) -> list[tuple[str, str]]:
         seen: dict[str, tuple[str, str]] = {}
@@ -362,7 +406,7 @@ class SearchIndex:
 
     def _word_keys(self, word: str, postings: tuple[_Postings, ...], *, prefix: bool) -> set[str]:
         """Keys with the word, a word of the same stem, (last word) a word it begins, or else a close typo."""
-        vocabulary = self._sorted_vocabulary()
+        vocabulary = self._vocabulary
         known = self._stems.get(stem(word), [])
         forms = known or [word]
         if prefix:
@@ -377,7 +421,7 @@ class SearchIndex:
         """Known words a misspelt word may mean: one like it, or one whose stem it begins with one slip."""
         if word in self._corrected:
             return self._corrected[word]
-        vocabulary = self._sorted_vocabulary()
+        vocabulary = self._vocabulary
         found = [w for w, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=80)]
         for length in range(TYPO_LENGTH, len(word) + 1):
             stems = self._stems_by_length.get(length, [])
@@ -387,21 +431,6 @@ class SearchIndex:
             self._corrected.clear()
         self._corrected[word] = found
         return found
-
-    def _sorted_vocabulary(self) -> list[str]:
-        if self._vocabulary_dirty:
-            self._vocabulary = sorted(
-                self._name_words.words.keys() | self._text_words.words.keys() | self._keyword_words.words.keys()
-            )
-            self._stems = {}
-            for word in self._vocabulary:
-                self._stems.setdefault(stem(word), []).append(word)
-            self._stems_by_length = {}
-            self._corrected = {}
-            for root in self._stems:
-                self._stems_by_length.setdefault(len(root), []).append(root)
-            self._vocabulary_dirty = False
-        return self._vocabulary
 
 
 def _likeness_to_typed(name: str, typed: str) -> tuple[bool, bool, str]:
@@ -452,3 +481,12 @@ def _discard(table: dict[str, set[str]], form: str, key: str) -> None:
         keys.discard(key)
         if not keys:
             del table[form]
+
+
+def _remove_sorted(items: list[Any], item: Any) -> int | None:
+    """Remove `item` from the sorted list; its former position, or None when it was not there."""
+    position = bisect.bisect_left(items, item)
+    if position < len(items) and items[position] == item:
+        del items[position]
+        return position
+    return None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.directory import formats
 from bot.directory.countries import country_names
+from bot.directory.formats.isolated import TooBig, TooLong, run_isolated
 from bot.directory.index import Entry, SearchIndex, normalise, stem
 from bot.directory.records import (
     STATUSES,
@@ -187,7 +188,9 @@ class ImportReport:
 Progress = Callable[[int, int], Awaitable[None]]
 IMPORT_CHUNK = 250  # records per transaction: a form save waits for one chunk at most
 REBUILD_AT = 2_000  # changed projects beyond which the project index is rebuilt in a thread, not patched
-YIELD_EVERY = 100  # index updates between turns given back to the event loop
+YIELD_EVERY = 20  # index updates between turns given back to the event loop (each about 0.3 ms at 100k)
+EXPORT_TIME_LIMIT = 600.0  # seconds an export may take in its child process (an interaction lasts 15 minutes)
+EXPORT_MEMORY_LIMIT = 4 << 30  # bytes of address space for it: YAML of 100,000 projects needs about ...
 
 
 class DirectoryService:
@@ -453,12 +456,22 @@ class DirectoryService:
 
     async def export_file(self, limit: int) -> Export:
         """The whole directory as a file of at most `limit` bytes if it can be: plain YAML, else gzip (which
-        shrinks it about tenfold); the caller checks the size of what comes back."""
-        data = (await self.export_yaml()).encode()
-        if len(data) <= limit:
-            return Export(data, "directory.yaml", len(data))
-        packed = await asyncio.to_thread(gzip.compress, data, 6, mtime=0)
-        return Export(packed, "directory.yaml" + formats.PACKED, len(data))
+        shrinks it about tenfold); the caller checks the size of what comes back.
+
+        It is written in a child process, so members are answered at full speed meanwhile.
+        """
+        snapshot = (list(self.chapters.values()), list(self.projects.values()), self.list_summits(), self.network)
+        try:
+            return await run_isolated(
+                _export_file, *snapshot, limit, time_limit=EXPORT_TIME_LIMIT, memory_limit=EXPORT_MEMORY_LIMIT
+            )
+        except (TooLong, TooBig):
+            raise UserError(
+                N_(
+                    "The directory is too large to export here: "
+                    "export it on the bot's machine with `python -m bot export directory.yaml`."
+                )
+            ) from None
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -1183,6 +1196,20 @@ async def _report_progress(progress: Progress, done: int, total: int) -> None:
         await progress(done, total)
     except Exception:
         log.warning("could not show import progress (%d of %d); the import goes on", done, total, exc_info=True)
+
+
+def _export_file(
+    chapters: list[ChapterInfo],
+    projects: list[ProjectInfo],
+    summits: list[SummitInfo],
+    network: Mapping[str, Any] | None,
+    limit: int,
+) -> Export:
+    """`DirectoryService.export_file`'s work, run in a child process."""
+    data = formats.dump_yaml(_export_batch(chapters, projects, summits, network)).encode()
+    if len(data) <= limit:
+        return Export(data, "directory.yaml", len(data))
+    return Export(gzip.compress(data, 6, mtime=0), "directory.yaml" + formats.PACKED, len(data))
 
 
 def _export_batch(

@@ -18,8 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 log = logging.getLogger(__name__)
 
 # One lock per database and schema, so several test schemas (or bots) on one server do not contend.
-_TRY_LOCK = text(
-    "SELECT pg_try_advisory_lock(hashtextextended(current_database() || ':' || current_schema() || ':' || :name, 0))"
+_KEY = "hashtextextended(current_database() || ':' || current_schema() || ':' || :name, 0)"
+_TRY_LOCK = text(f"SELECT pg_try_advisory_lock({_KEY})")
+# The holder's connection carries its process's description as its application name (cut to 63 bytes).
+_NAME_CONNECTION = text("SELECT set_config('application_name', :label, false)")
+# pg_locks shows a bigint advisory key as its high and low 32 bits.
+_HOLDER = text(
+    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    f"AND l.classid = (({_KEY} >> 32) & 4294967295)::oid AND l.objid = ({_KEY} & 4294967295)::oid"
 )
 # Seconds of silence before the server probes the lock's connection, between probes, and probes before it gives up.
 _KEEPALIVES = (
@@ -31,6 +39,9 @@ _KEEPALIVES = (
 class Leadership(Protocol):
     """Whether this process is the one that runs scheduled work."""
 
+    label: str
+    """This process as `holder` names it when it leads."""
+
     @property
     def is_leader(self) -> bool:
         """The answer as of the last refresh."""
@@ -38,6 +49,10 @@ class Leadership(Protocol):
 
     async def refresh(self) -> bool:
         """Take or keep the lease; returns `is_leader`."""
+        ...
+
+    async def holder(self) -> str | None:
+        """The leading process's description (its `label`), or None while no process leads."""
         ...
 
     async def release(self) -> None:
@@ -50,9 +65,16 @@ class SoleLeader:
 
     is_leader = True
 
+    def __init__(self, label: str = "this process") -> None:
+        self.label = label
+
     async def refresh(self) -> bool:
         """Always the leader."""
         return True
+
+    async def holder(self) -> str | None:
+        """This process."""
+        return self.label
 
     async def release(self) -> None:
         """Nothing to release."""
@@ -61,9 +83,11 @@ class SoleLeader:
 class AdvisoryLockLeader:
     """PostgreSQL: the lease is a session advisory lock held on a dedicated connection."""
 
-    def __init__(self, engine: AsyncEngine, name: str = "scheduler") -> None:
+    def __init__(self, engine: AsyncEngine, name: str = "scheduler", label: str = "a bot process") -> None:
         self._engine = engine
         self._name = name
+        self.label = label
+        """This process as others see it when it leads (`holder`)."""
         self._connection: AsyncConnection | None = None
 
     @property
@@ -87,6 +111,7 @@ class AdvisoryLockLeader:
                 raise
             if taken:
                 await connection.execute(text(_KEEPALIVES))
+                await connection.execute(_NAME_CONNECTION, {"label": self.label})
                 await connection.commit()
                 self._connection = connection
             else:
@@ -95,6 +120,14 @@ class AdvisoryLockLeader:
             log.warning("scheduler lease check failed: %s", error)
             await self._drop()
         return self.is_leader
+
+    async def holder(self) -> str | None:
+        """Read from the server who holds the lock."""
+        if self._connection is not None:
+            return self.label
+        async with self._engine.connect() as connection:
+            holder: str | None = await connection.scalar(_HOLDER, {"name": self._name})
+        return holder
 
     async def release(self) -> None:
         """Close the lock's connection, which releases the lock."""
@@ -110,7 +143,7 @@ class AdvisoryLockLeader:
             await connection.close()
 
 
-def leadership_for(engine: AsyncEngine) -> Leadership:
+def leadership_for(engine: AsyncEngine) -> AdvisoryLockLeader | SoleLeader:
     """The lease that fits the database."""
     if engine.dialect.name == "postgresql":
         return AdvisoryLockLeader(engine)

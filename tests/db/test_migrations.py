@@ -50,13 +50,15 @@ def test_the_newest_migration_has_the_highest_number_so_it_is_known_without_alem
     assert latest_revision() == scripts.get_current_head() == numbers[-1]
 
 
-async def test_a_start_on_an_up_to_date_database_does_not_import_alembic(database_url: str, tmp_path: Path) -> None:
+async def test_a_start_on_an_up_to_date_database_does_not_import_alembic(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     probe = (
         "import asyncio, sys\n"
         "from db.migrate import upgrade\n"
         "from db.session import create_engine\n"
         "async def main():\n"
-        f"    engine = create_engine({database_url!r})\n"
+        f"    engine = create_engine({empty_database_url!r})\n"
         "    await upgrade(engine)\n"
         "    await engine.dispose()\n"
         "asyncio.run(main())\n"
@@ -77,8 +79,8 @@ async def test_sqlite_uses_wal(engine: AsyncEngine) -> None:
         assert (await connection.scalar(text("PRAGMA journal_mode"))).lower() == "wal"
 
 
-async def test_upgrade_keeps_rows_written_by_an_older_schema(database_url: str) -> None:
-    engine = create_engine(database_url)
+async def test_upgrade_keeps_rows_written_by_an_older_schema(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
     try:
         await upgrade(engine, "0001")
         async with engine.begin() as connection:

@@ -114,8 +114,8 @@ async def test_a_command_line_import_reaches_the_running_bot_and_its_next_edit_k
     assert row is not None and row.website == "https://g0v.example.org" and row.city == "Taipei City"
 
 
-def test_processes_starting_at_once_migrate_and_seed_once(database_url: str, tmp_path: Path) -> None:
-    env = _env(database_url, tmp_path)
+def test_processes_starting_at_once_migrate_and_seed_once(empty_database_url: str, tmp_path: Path) -> None:
+    env = _env(empty_database_url, tmp_path)
     outputs = [tmp_path / f"export-{i}.yaml" for i in range(3)]
     started = [
         subprocess.Popen(

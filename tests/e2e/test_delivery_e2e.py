@@ -15,20 +15,9 @@ from bot.offline import SandboxSession
 from bot.sandbox import permissions as perm
 from bot.sandbox.state import CHANNEL_ANNOUNCEMENT, FLAG_CROSSPOSTED
 from db.models import Delivery
+from tests.leases import HeldElsewhere
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class Standby:
-    """A lease this process never gets."""
-
-    is_leader = False
-
-    async def refresh(self) -> bool:
-        return False
-
-    async def release(self) -> None:
-        return None
 
 
 @pytest.fixture
@@ -87,7 +76,7 @@ async def test_a_delivery_is_posted_once_with_its_nonce(session: SandboxSession)
 async def test_a_resend_after_a_crash_returns_the_first_message(session: SandboxSession, clock: FakeClock) -> None:
     dispatcher = session.bot.dispatcher
     await session.bot.scheduler.leadership.release()
-    session.bot.scheduler.leadership = Standby()  # the scheduled job stands by; the test drives the dispatcher
+    session.bot.scheduler.leadership = HeldElsewhere()  # the scheduled job stands by; the test drives the dispatcher
     await _enqueue(session, session.channel_id, "crash", Payload(content="Sent just before the crash"))
     [item] = await dispatcher.claim(10)
     first = await dispatcher.sender.post(item)  # posted, then the process "dies" before recording it

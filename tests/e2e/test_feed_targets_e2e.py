@@ -27,6 +27,7 @@ from bot.sandbox.rest import Exchange
 from bot.sandbox.state import CHANNEL_FLAG_REQUIRE_TAG, FLAG_CROSSPOSTED
 from db.models import Delivery
 from tests.feeds.server import FeedServer, Item, item
+from tests.leases import HeldElsewhere
 from tests.openapi_validator import exchange_violations, format_report
 
 START = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -37,18 +38,6 @@ TAG_REQUIRED, THREAD_ARCHIVED, ALREADY_CROSSPOSTED, THREAD_ALREADY_CREATED = 400
 
 class Crash(BaseException):
     """The process dies here: the dispatcher catches no BaseException, so nothing after this point is written."""
-
-
-class Standby:
-    """A lease this process never gets: the scheduled dispatcher stands by and the test delivers by hand."""
-
-    is_leader = False
-
-    async def refresh(self) -> bool:
-        return False
-
-    async def release(self) -> None:
-        return None
 
 
 class Interrupted:
@@ -154,7 +143,7 @@ async def settle(session: SandboxSession) -> list[Delivery]:
 
 def stand_by(session: SandboxSession) -> None:
     """Keep the scheduled dispatcher from sending: the test delivers the rows itself."""
-    session.bot.scheduler.leadership = Standby()
+    session.bot.scheduler.leadership = HeldElsewhere()
 
 
 async def crash_delivering(session: SandboxSession, step: str) -> None:

@@ -120,8 +120,9 @@ async def test_two_shard_processes_split_the_guilds_and_the_standby_takes_over(
         for guild in guilds:
             bot = bots[shard_of(guild.id, 2)]
             text = await status(guild)
-            assert f"shard {bot.shard} of 2, pid {bot.process.pid}," in text
+            assert f"This process: shard {bot.shard} of 2, pid {bot.process.pid} on " in text
             assert ("runs the scheduled work" if bot is leader else "stands by") in text
+            assert f"runs in: shard {leader.shard} of 2, pid {leader.process.pid} on " in text  # named by either
         sessions = {s.shard: s for s in sandbox.gateway.sessions.values()}
         assert set(sessions) == {(0, 2), (1, 2)}
         for (shard, _count), session in sessions.items():
@@ -134,7 +135,8 @@ async def test_two_shard_processes_split_the_guilds_and_the_standby_takes_over(
         assert took < TAKEOVER_LIMIT
 
         own = next(g for g in guilds if shard_of(g.id, 2) == standby.shard)
-        assert "runs the scheduled work" in await status(own)
+        shown = await status(own)
+        assert "runs the scheduled work" in shown and f"runs in: shard {standby.shard} of 2," in shown
         # The new leader posts the outbox for every guild, the dead shard's too: REST has no shards.
         orphan = next(g for g in guilds if shard_of(g.id, 2) == leader.shard)
         assert orphan.system_channel_id is not None
@@ -175,7 +177,7 @@ async def test_one_process_serves_every_shard_of_the_count(database_url: str, tm
         for guild_id in (running.guild_id, other.id):
             channel = sandbox.find_channel(guild_id, "general")
             shown = await sandbox.slash(guild_id, channel.id, running.organiser_id, "status")
-            assert f"shards 0, 1 of 2, pid {os.getpid()}," in shown.message.content
+            assert f"shards 0, 1 of 2, pid {os.getpid()} on " in shown.message.content
             assert "runs the scheduled work" in shown.message.content
     finally:
         await running.stop()

@@ -42,6 +42,8 @@ async def test_the_status_counts_what_is_due(session: SandboxSession) -> None:
                 payload=Payload(content="x"),
                 due_at=datetime.now(UTC) + timedelta(days=1),
             )
-    health = await look(session.bot.sessions, FakeClock(datetime.now(UTC) + timedelta(days=2)), leader=True)
+    health = await look(
+        session.bot.sessions, FakeClock(datetime.now(UTC) + timedelta(days=2)), session.bot.scheduler.leadership
+    )
     assert health.backlog == 3 and health.oldest_due is not None
     assert "outbox 3 due" in health.log_line() and "scheduler leader" in health.log_line()

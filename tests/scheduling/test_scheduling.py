@@ -12,18 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.scheduling import Scheduler
 from bot.scheduling.leader import AdvisoryLockLeader, SoleLeader, leadership_for
 from db.session import create_engine
-
-
-class Follower:
-    """A lease held elsewhere."""
-
-    is_leader = False
-
-    async def refresh(self) -> bool:
-        return False
-
-    async def release(self) -> None:
-        return None
+from tests.leases import HeldElsewhere
 
 
 async def _ran(calls: list[str], name: str, scheduler: Scheduler, *, leader_only: bool = True) -> None:
@@ -35,7 +24,7 @@ async def _ran(calls: list[str], name: str, scheduler: Scheduler, *, leader_only
 
 async def test_jobs_run_on_the_leader_only_and_can_be_brought_forward() -> None:
     calls: list[str] = []
-    leader, follower = Scheduler(SoleLeader()), Scheduler(Follower())
+    leader, follower = Scheduler(SoleLeader()), Scheduler(HeldElsewhere())
     for scheduler, name in ((leader, "on-leader"), (follower, "on-follower")):
         await _ran(calls, name, scheduler)
     await _ran(calls, "everywhere", follower, leader_only=False)
@@ -81,6 +70,7 @@ async def test_sqlite_has_one_leader(engine: AsyncEngine) -> None:
         pytest.skip("SQLite only")
     lease = leadership_for(engine)
     assert isinstance(lease, SoleLeader) and await lease.refresh()
+    assert await lease.holder() == "this process"
 
 
 async def test_the_advisory_lock_has_one_holder_and_moves_when_it_is_released(
@@ -89,14 +79,19 @@ async def test_the_advisory_lock_has_one_holder_and_moves_when_it_is_released(
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     other_engine = create_engine(database_url)
-    first, second = AdvisoryLockLeader(engine), AdvisoryLockLeader(other_engine)
+    first = AdvisoryLockLeader(engine, label="shard 0 of 2, pid 1 on a")
+    second = AdvisoryLockLeader(other_engine, label="shard 1 of 2, pid 2 on b")
     try:
+        assert await second.holder() is None
         assert await first.refresh()
         assert not await second.refresh()
+        assert await second.holder() == await first.holder() == "shard 0 of 2, pid 1 on a"  # read from the server
         assert await first.refresh()  # kept
         await first.release()
+        assert await first.holder() is None
         assert await second.refresh()
         assert not await first.refresh()
+        assert await first.holder() == "shard 1 of 2, pid 2 on b"
     finally:
         await first.release()
         await second.release()

@@ -177,7 +177,19 @@ ENTRY = st.builds(
     st.lists(WORDS, min_size=1, max_size=3).map(" ".join),
     st.lists(st.lists(WORDS, min_size=1, max_size=2).map(" ".join), max_size=2).map(tuple),
     st.lists(WORDS, max_size=4).map(" ".join),
+    tags=st.lists(WORDS, max_size=2).map(tuple),
+    keywords=st.lists(WORDS, max_size=2).map(tuple),
 )
+
+
+def _tables(index: SearchIndex) -> dict[str, object]:
+    names = (
+        "_entries _normal_names _exact_name _exact_alias _sorted_names _choice_names _choice_keys _compact_choices "
+        "_vocabulary _stems _stems_by_length _ordered"
+    )
+    tables = {name: getattr(index, name) for name in names.split()}
+    tables["postings"] = [p.words for p in (index._name_words, index._text_words, index._keyword_words)]
+    return tables
 
 
 @given(st.lists(st.tuples(st.booleans(), ENTRY), max_size=25), st.lists(WORDS, min_size=1, max_size=2))
@@ -200,4 +212,15 @@ def test_an_index_kept_up_by_put_and_remove_answers_like_one_built_afresh(
     assert kept.suggest(words) == fresh.suggest(words)
     assert kept.best_guess(words) == fresh.best_guess(words)
     assert list(kept.search("")) == list(fresh.search(""))
-    assert kept._vocabulary == fresh._vocabulary and kept._sorted_names == fresh._sorted_names
+    assert _tables(kept) == _tables(fresh)  # every table, kept entry by entry, as a fresh build makes it
+
+
+def test_a_change_to_a_large_index_is_found_at_once_and_forgotten_at_once() -> None:
+    small = SearchIndex(Entry(f"p{n}", f"project {n}", text="civic tool") for n in range(100))
+    large = SearchIndex(Entry(f"p{n}", f"project {n}", text="civic tool") for n in range(100_000))
+    for index in (small, large):
+        index.put(Entry("new", "Brand new budget tracker", text="budgets"))
+        assert index.complete("brand new")[0] == "new"
+        assert index.search("budget")[0] == "new"
+        index.remove("new")
+        assert not index.search("budget") and index.complete("brand new") != ["new"]

@@ -34,6 +34,7 @@ from bot.directory.records import columns  # noqa: E402
 from bot.directory.service import DirectoryService  # noqa: E402
 from bot.offline import SandboxSession, start_session  # noqa: E402
 from bot.sandbox import InteractionTimeout  # noqa: E402
+from bot.sandbox.state import SandboxState  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Chapter, Project  # noqa: E402
 from db.repositories import bump_revision  # noqa: E402
@@ -65,6 +66,17 @@ class LagMonitor:
                 await self._task
 
 
+def forget_answers(state: SandboxState, user_id: int) -> None:
+    """Drop the sandbox's record of what a member was answered, once read. The sandbox shares this process
+    with the bot: kept, the records of tens of thousands of interactions would make the cyclic garbage
+    collector's full passes (which stop the event loop) seconds long, a cost of the driver and not the bot."""
+    for key, record in list(state.interactions.items()):
+        if record.user_id == user_id and record.done.is_set():
+            for message_id in (record.original_message_id, *record.followup_ids):
+                state.messages.pop(message_id or 0, None)
+            del state.interactions[key]
+
+
 async def members(s: SandboxSession, prefixes: list[str], stop: asyncio.Event, samples: list[float]) -> int:
     """Two members asking until `stop`; returns how many interactions expired."""
     expired = 0
@@ -90,6 +102,8 @@ async def members(s: SandboxSession, prefixes: list[str], stop: asyncio.Event, s
             took = time.perf_counter() - started
             samples.append(took)
             expired += took > EXPIRES
+            if len(samples) % 100 == 0:
+                forget_answers(s.sandbox.state, s.member_id)
 
     await asyncio.gather(member(), member())
     return expired

@@ -36,8 +36,9 @@ def normalise(text: str) -> str:
 
     'Codeando México!' -> 'codeando mexico'; '臺灣' and '台灣' -> '台湾'.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = text
+    if not text.isascii():  # ASCII has no accents to strip
+        stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     words = _NON_WORD.sub(" ", stripped.casefold()).strip()
     return _SIMPLIFIED.convert(words) if _HAN.search(words) else words
 
@@ -162,6 +163,10 @@ class SearchIndex:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def normal_name(self, key: str) -> str:
+        """An entry's name, normalised."""
+        return self._normal_names[key]
 
     def put(self, entry: Entry) -> None:
         """Add or replace an entry."""

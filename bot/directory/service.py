@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.directory import formats
 from bot.directory.countries import country_names
-from bot.directory.formats.isolated import TooBig, TooLong, run_isolated
+from bot.directory.formats.isolated import TooBig, TooLong, pickled_in_parts, run_isolated, unpickled_parts
 from bot.directory.index import Entry, SearchIndex, normalise, stem
 from bot.directory.records import (
     STATUSES,
@@ -293,10 +293,10 @@ class DirectoryService:
         for done, project in enumerate(changed, start=1):
             old = self.projects.get(project.key)
             if old is not None:
-                self._unfile_project(old)
+                self._unfile_project(old)  # while the index still has its old name
             self.projects[project.key] = project
-            self._file_project(project)
             self._project_index.put(_project_entry(project))
+            self._file_project(project)
             if done % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 
@@ -321,7 +321,7 @@ class DirectoryService:
         _discard(self._projects_by_status, project.status, project.key)
 
     def _project_order(self, key: str) -> tuple[str, str]:
-        return _project_order(self.projects[key])
+        return self._project_index.normal_name(key), key
 
     # -- chapters -----------------------------------------------------------------------------------
 
@@ -460,7 +460,8 @@ class DirectoryService:
 
         It is written in a child process, so members are answered at full speed meanwhile.
         """
-        snapshot = (list(self.chapters.values()), list(self.projects.values()), self.list_summits(), self.network)
+        projects = await asyncio.to_thread(pickled_in_parts, list(self.projects.values()))
+        snapshot = (list(self.chapters.values()), projects, self.list_summits(), self.network)
         try:
             return await run_isolated(
                 _export_file, *snapshot, limit, time_limit=EXPORT_TIME_LIMIT, memory_limit=EXPORT_MEMORY_LIMIT
@@ -1200,13 +1201,13 @@ async def _report_progress(progress: Progress, done: int, total: int) -> None:
 
 def _export_file(
     chapters: list[ChapterInfo],
-    projects: list[ProjectInfo],
+    projects: list[bytes],
     summits: list[SummitInfo],
     network: Mapping[str, Any] | None,
     limit: int,
 ) -> Export:
-    """`DirectoryService.export_file`'s work, run in a child process."""
-    data = formats.dump_yaml(_export_batch(chapters, projects, summits, network)).encode()
+    """`DirectoryService.export_file`'s work, run in a child process (the projects `pickled_in_parts`)."""
+    data = formats.dump_yaml(_export_batch(chapters, unpickled_parts(projects), summits, network)).encode()
     if len(data) <= limit:
         return Export(data, "directory.yaml", len(data))
     return Export(gzip.compress(data, 6, mtime=0), "directory.yaml" + formats.PACKED, len(data))

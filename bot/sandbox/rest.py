@@ -8,6 +8,7 @@ import json
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,22 +19,46 @@ from .errors import ApiError, Code, invalid_form
 from .ratelimits import RateLimits
 
 API_PREFIX = "/api/v10"
+EXCHANGES_KEPT = 10_000
+"""REST exchanges the log keeps, the newest: a long-running sandbox (the console, a benchmark) stays bounded."""
 _FILE_FIELD = re.compile(r"^files?\[?(\d*)\]?$")
 
 
 @dataclass
 class Exchange:
-    """One REST request and its answer, as the bot saw it."""
+    """One REST request and its answer, as the bot saw it.
+
+    The bodies are kept as JSON text and read back on access: strings are invisible to the cyclic garbage
+    collector, so a long log of nested payloads does not lengthen its passes in the process it shares.
+    """
 
     method: str
     path: str
     route_template: str | None
     query: dict[str, str]
-    request_json: Any
-    status: int
-    response_json: Any
+    status: int = 0
     injected: bool = False
     response_headers: dict[str, str] = field(default_factory=dict)
+    _request: str = "null"
+    _response: str = "null"
+
+    @property
+    def request_json(self) -> Any:
+        """The request's JSON body (None without one)."""
+        return json.loads(self._request)
+
+    @request_json.setter
+    def request_json(self, body: Any) -> None:
+        self._request = json.dumps(body, separators=(",", ":"))
+
+    @property
+    def response_json(self) -> Any:
+        """The answer's JSON body (None without one)."""
+        return json.loads(self._response)
+
+    @response_json.setter
+    def response_json(self, body: Any) -> None:
+        self._response = json.dumps(body, separators=(",", ":"))
 
 
 @dataclass
@@ -132,7 +157,7 @@ class RestApi:
 
     def __init__(self, limits: RateLimits) -> None:
         self.limits = limits
-        self.exchanges: list[Exchange] = []
+        self.exchanges: deque[Exchange] = deque(maxlen=EXCHANGES_KEPT)
         self.faults: list[Fault] = []
         self._routes: list[tuple[str, str, Handler, bool]] = []
         self._patterns: list[re.Pattern[str]] = []
@@ -188,7 +213,7 @@ class RestApi:
         self, request: web.Request, template: str | None, handler: Handler | None, auth: bool
     ) -> web.Response:
         path = request.path[len(API_PREFIX) :] or "/"
-        exchange = Exchange(request.method, path, template, dict(request.query), None, 0, None)
+        exchange = Exchange(request.method, path, template, dict(request.query))
         self.exchanges.append(exchange)
         headers: dict[str, str] = {}
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -113,8 +114,8 @@ class Sandbox(Driver):
         return f"ws://{self.host}:{self.port}/gateway"
 
     @property
-    def exchanges(self) -> list[Exchange]:
-        """Every REST exchange so far."""
+    def exchanges(self) -> deque[Exchange]:
+        """The REST exchanges so far (the newest `EXCHANGES_KEPT`)."""
         return self.api.exchanges
 
     @property

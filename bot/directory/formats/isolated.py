@@ -14,7 +14,7 @@ import pickle
 import resource
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,6 +78,17 @@ async def run_isolated(
         raise DirectoryDataError(*value)
     result: T = value
     return result
+
+
+def pickled_in_parts(items: Sequence[Any], size: int = 500) -> list[bytes]:
+    """A long list pickled a part at a time: one `pickle.dumps` of it all would hold the interpreter's lock
+    for its whole length, while a thread doing this lets the event loop in between parts."""
+    return [pickle.dumps(list(items[i : i + size]), pickle.HIGHEST_PROTOCOL) for i in range(0, len(items), size)]
+
+
+def unpickled_parts(parts: Iterable[bytes]) -> list[Any]:
+    """The list `pickled_in_parts` pickled."""
+    return [item for part in parts for item in pickle.loads(part)]
 
 
 async def parse_isolated(

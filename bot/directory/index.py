@@ -189,14 +189,10 @@ class SearchIndex:
             position = _remove_sorted(self._sorted_names, (name, key))
             if position is not None:
                 del self._choice_names[position], self._choice_keys[position], self._compact_choices[position]
-        for postings, words in (
-            (self._name_words, _name_words(entry)),
-            (self._text_words, _text_words(entry)),
-            (self._keyword_words, _words(entry.keywords)),
-        ):
+        for postings, words in self._postings_of(entry):
             for word in words:
                 postings.discard(word, key)
-                if not any(word in table.words for table in (self._name_words, self._text_words, self._keyword_words)):
+                if not self._knows(word):
                     self._forget_word(word)
 
     def _add(self, entry: Entry, *, bulk: bool) -> None:
@@ -219,17 +215,23 @@ class SearchIndex:
                 self._choice_names.insert(position, name)
                 self._choice_keys.insert(position, key)
                 self._compact_choices.insert(position, name.replace(" ", ""))
-        for postings, words in (
+        for postings, words in self._postings_of(entry):
+            for word in words:
+                if not bulk and not self._knows(word):
+                    self._learn_word(word)
+                postings.add(word, key)
+
+    def _postings_of(self, entry: Entry) -> tuple[tuple[_Postings, set[str]], ...]:
+        """Each word table with the words of the entry it files."""
+        return (
             (self._name_words, _name_words(entry)),
             (self._text_words, _text_words(entry)),
             (self._keyword_words, _words(entry.keywords)),
-        ):
-            for word in words:
-                if not bulk and not any(
-                    word in table.words for table in (self._name_words, self._text_words, self._keyword_words)
-                ):
-                    self._learn_word(word)
-                postings.add(word, key)
+        )
+
+    def _knows(self, word: str) -> bool:
+        """Whether some entry has the word, in any table."""
+        return any(word in table.words for table in (self._name_words, self._text_words, self._keyword_words))
 
     def _learn_word(self, word: str) -> None:
         """A word new to the vocabulary: file it and its stem."""
@@ -305,9 +307,7 @@ class SearchIndex:
             return sorted(within & self._entries.keys(), key=self._name_order)[:limit]
         # While typing (names only) the last word is a prefix; a search takes a known word as it is.
         last = words[-1]
-        prefix_last = names_only or not any(
-            last in postings.words for postings in (self._name_words, self._text_words, self._keyword_words)
-        )
+        prefix_last = names_only or not self._knows(last)
         in_names = self._match_all(words, (self._name_words,), prefix_last=prefix_last)
         also: tuple[_Postings, ...] = (self._name_words, self._keyword_words) if keywords else (self._name_words,)
         if not names_only:

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import atexit
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,8 @@ from bot.delivery.outbox import Payload, enqueue  # noqa: E402
 from bot.directory.service import DirectoryService  # noqa: E402
 from bot.sandbox import InteractionTimeout, Sandbox, shard_of  # noqa: E402
 from bot.sandbox.state import Guild, Message  # noqa: E402
-from bot.ui.directory import chapter_embed  # noqa: E402
+from bot.ui.directory import PROJECTS, chapter_embed, projects_args, projects_listing  # noqa: E402
+from bot.ui.pages import PageButton, render_page  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.session import create_engine, create_session_factory  # noqa: E402
 
@@ -64,9 +66,12 @@ RSS_AIM = 1.2
 SETTLE_SECONDS = 3.0
 
 BARE_BOT = r'''
-"""A bare discord.py bot with our intents (default + members, messages off), answering constants."""
+"""A bare discord.py bot with our intents (default + members, messages off), answering /chapter and /projects
+with the very messages ours sends for the bench's options, read from constants."""
 import json
 import os
+import re
+from typing import Any
 
 import discord
 import yarl
@@ -77,21 +82,47 @@ discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DISCORD_
 intents = discord.Intents.default()
 intents.members = True
 intents.messages = False
-bot = commands.Bot(command_prefix=commands.when_mentioned, help_command=None, intents=intents)
-card = discord.Embed.from_dict(json.loads(os.environ.get("BARE_CARD") or "{}"))
+if os.environ.get("BARE_SHARD"):  # "id,count": one shard of several, as ours runs
+    shard_id, shard_count = (int(n) for n in os.environ["BARE_SHARD"].split(","))
+    bot = commands.AutoShardedBot(
+        command_prefix=commands.when_mentioned,
+        help_command=None,
+        intents=intents,
+        shard_ids=[shard_id],
+        shard_count=shard_count,
+    )
+else:
+    bot = commands.Bot(command_prefix=commands.when_mentioned, help_command=None, intents=intents)
+answers = json.loads(os.environ["BARE_ANSWERS"])
+card = discord.Embed.from_dict(answers["chapter"])
+pages = {words: (discord.Embed.from_dict(page["embed"]), page["buttons"]) for words, page in answers["projects"].items()}
 
 
-@bot.tree.command(name="ping", description="A constant word")
-async def ping(interaction: discord.Interaction) -> None:
-    await interaction.response.send_message("pong")
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pg:(?P<rest>.*)"):
+    def __init__(self, label: str, custom_id: str, disabled: bool) -> None:
+        super().__init__(discord.ui.Button(label=label, custom_id=custom_id, disabled=disabled))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Any, match: re.Match[str], /) -> "PageButton":
+        return cls(item.label, item.custom_id, item.disabled)
 
 
-@bot.tree.command(name="card", description="A constant embed")
-async def show_card(interaction: discord.Interaction) -> None:
+@bot.tree.command(name="chapter", description="A constant card")
+async def chapter(interaction: discord.Interaction, name: str) -> None:
     await interaction.response.send_message(embed=card)
 
 
+@bot.tree.command(name="projects", description="A constant page")
+async def projects(interaction: discord.Interaction, words: str) -> None:
+    embed, buttons = pages[words]
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(PageButton(**button))
+    await interaction.response.send_message(embed=embed, view=view)
+
+
 async def setup_hook() -> None:
+    bot.add_dynamic_items(PageButton)
     await bot.tree.sync()
 
 
@@ -219,9 +250,14 @@ def start_ours(
     return BotProcess(label, args, env, folder)
 
 
-def start_bare(label: str, sandbox: Sandbox, folder: Path, card: dict[str, Any]) -> BotProcess:
-    """The bare discord.py bot."""
-    env = _env(sandbox, folder, {"BARE_CARD": json.dumps(card)})
+def start_bare(
+    label: str, sandbox: Sandbox, folder: Path, answers: dict[str, Any], shards: tuple[int, int] | None = None
+) -> BotProcess:
+    """The bare discord.py bot, sending `answers` (see `seed`), as shard `shards = (id, count)` or unsharded."""
+    extra = {"BARE_ANSWERS": json.dumps(answers)}
+    if shards is not None:
+        extra["BARE_SHARD"] = f"{shards[0]},{shards[1]}"
+    env = _env(sandbox, folder, extra)
     return BotProcess(label, [sys.executable, "-c", BARE_BOT], env, folder)
 
 
@@ -277,7 +313,7 @@ def own_database(url: str) -> URL:
 async def fresh_database(url: str) -> dict[str, Any]:
     """Create the database if missing, drop and recreate its public schema, migrate and seed the directory.
 
-    Returns the card /chapter g0v answers (the bare bot's embed).
+    Returns what the bare bot answers (see `seed`).
     """
     parsed = own_database(url)
     admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -301,14 +337,26 @@ async def fresh_database(url: str) -> dict[str, Any]:
 
 
 async def seed(url: str) -> dict[str, Any]:
-    """Migrate and load the seed directory; returns the card /chapter g0v answers (the bare bot's embed)."""
+    """Migrate and load the seed directory; returns what our /chapter and /projects answer to the bench's options,
+    for the bare bot to send as constants: {"chapter": embed, "projects": {words: {"embed", "buttons"}}}."""
     engine = create_engine(url)
     try:
         await upgrade(engine)
         directory = DirectoryService(create_session_factory(engine))
         await directory.load(seed_file=SEED)
         chapter = directory.find_chapter(CHAPTER)
-        return dict(chapter_embed(chapter, directory.chapter_projects(chapter.key), LOCALE).to_dict())
+        pages = {}
+        for words in WORDS:
+            args = {k: v for k, v in projects_args(directory, words, "", "", "").items() if v}
+            page = render_page(PROJECTS, args, projects_listing(directory, args, LOCALE), 0, LOCALE)
+            buttons = [
+                {"label": b.item.label, "custom_id": b.custom_id, "disabled": b.item.disabled}
+                for b in page.view().children
+                if isinstance(b, PageButton)
+            ]
+            pages[words] = {"embed": page.embed.to_dict(), "buttons": buttons}
+        card = chapter_embed(chapter, directory.chapter_projects(chapter.key), LOCALE)
+        return {"chapter": card.to_dict(), "projects": pages}
     finally:
         await engine.dispose()
 
@@ -329,12 +377,12 @@ async def server_version(url: str) -> str:
 
 @dataclass
 class Setup:
-    """One throughput row: which bot, how many processes and shards."""
+    """One throughput row: which bot, in how many processes, each serving one shard of that many."""
 
     label: str
     processes: int
-    shard_count: int | None  # None: the bare bot, unsharded
-    commands: tuple[str, str]  # the embed command and the other one
+    bare: bool
+    commands: tuple[str, str] = ("chapter", "projects")
 
 
 @dataclass
@@ -353,12 +401,40 @@ class Pass:
         return [x for v in self.latencies.values() for x in v]
 
 
+def merged(passes: Sequence[Pass]) -> Pass:
+    """Several passes as one: their counts, times and CPU summed, their latencies pooled."""
+    latencies: dict[str, list[float]] = {}
+    for one in passes:
+        for name, samples in one.latencies.items():
+            latencies.setdefault(name, []).extend(samples)
+    return Pass(
+        sum(p.sent for p in passes),
+        sum(p.seconds for p in passes),
+        latencies,
+        sum(p.unanswered for p in passes),
+        sum(p.bot_cpu for p in passes),
+        sum(p.sandbox_cpu for p in passes),
+    )
+
+
+def rate(one: Pass) -> float:
+    return one.sent / one.seconds if one.seconds else 0.0
+
+
 @dataclass
 class Measured:
+    """A row: one pass one at a time, and passes in flight each paired with a bare bot's pass run just before."""
+
     label: str
     processes: int
     alone: Pass
-    loaded: Pass
+    loaded: list[Pass]
+    bare: list[Pass] | None  # the bare bot's passes, each run just before the one of `loaded` at its place
+
+    @property
+    def ratios(self) -> list[float]:
+        pairs = zip(self.loaded, self.bare or [], strict=True)
+        return [rate(ours) / rate(bare) for ours, bare in pairs if rate(bare)]
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -399,27 +475,67 @@ async def drive(
     return time.perf_counter() - started, timeouts
 
 
-async def throughput_row(setup: Setup, args: argparse.Namespace, folder: Path, card: dict[str, Any]) -> Measured:
-    """Start the row's processes against a fresh sandbox (and database), warm up, then measure."""
+class Running:
+    """A setup's bots, ready, against a sandbox of their own, and a way to drive them."""
+
+    def __init__(self, setup: Setup, sandbox: Sandbox, guilds: list[Guild], bots: list[BotProcess]) -> None:
+        self.setup = setup
+        self.sandbox = sandbox
+        self.guilds = guilds
+        self.bots = bots
+
+    async def drive(self, count: int, concurrency: int) -> None:
+        await drive(self.sandbox, self.guilds, self.setup.commands, count, concurrency)
+
+    async def measure(self, count: int, concurrency: int) -> Pass:
+        before = set(self.sandbox.state.interactions)
+        # The driver's own garbage collection stays out of the pass: its full passes over every sandbox's state
+        # would land on whichever bot happens to be driven, as they do in timeit.
+        gc.collect()
+        gc.disable()
+        try:
+            cpu = [b.cpu_seconds() for b in self.bots]
+            own_cpu = time.process_time()
+            seconds, _ = await drive(self.sandbox, self.guilds, self.setup.commands, count, concurrency)
+            own_cpu = time.process_time() - own_cpu
+        finally:
+            gc.enable()
+        bot_cpu = sum(b.cpu_seconds() - c for b, c in zip(self.bots, cpu, strict=True))
+        records = [r for i, r in self.sandbox.state.interactions.items() if i not in before]
+        for interaction_id in self.sandbox.state.interactions.keys() - before:
+            del self.sandbox.state.interactions[interaction_id]  # read: a long run stays small
+        latencies: dict[str, list[float]] = {name: [] for name in self.setup.commands}
+        for record in records:
+            if record.answered is not None and not record.errors:
+                latencies[record.command_name or "?"].append(record.answered - record.created)
+        answered = sum(len(v) for v in latencies.values())
+        return Pass(len(records), seconds, latencies, len(records) - answered, bot_cpu, own_cpu)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    setup: Setup, args: argparse.Namespace, folder: Path, answers: dict[str, Any]
+) -> AsyncIterator[Running]:
+    """Start a setup's processes against a fresh sandbox (and database) and warm them up; stop them after."""
     sandbox = Sandbox()
     await sandbox.start()
     bots: list[BotProcess] = []
     try:
         guilds = build_guilds(sandbox, args.throughput_guilds, 1)
-        if setup.shard_count is None:
-            bots = [start_bare("bare", sandbox, folder, card)]
+        count = setup.processes
+        per_shard = Counter(shard_of(g.id, count) for g in guilds)
+        if len(per_shard) != count:
+            raise BenchError(f"{len(guilds)} guilds do not cover {count} shards: {dict(per_shard)}")
+        if setup.bare:
+            bots = [start_bare(f"bare-{count}-shard{n}", sandbox, folder, answers, (n, count)) for n in range(count)]
             ready = BARE_READY
         else:
             await fresh_database(args.database_url)
-            count = setup.shard_count
             bots = [
                 start_ours(f"ours-{count}-shard{n}", sandbox, args.database_url, folder, (n, count))
-                for n in range(setup.processes)
+                for n in range(count)
             ]
             ready = READY
-            per_shard = Counter(shard_of(g.id, count) for g in guilds)
-            if len(per_shard) != count:
-                raise BenchError(f"{len(guilds)} guilds do not cover {count} shards: {dict(per_shard)}")
         took = await until(lambda: all(b.logged(ready) for b in bots), args.ready_timeout, "ready", bots)
         await until(
             lambda: {c["name"] for c in sandbox.state.global_commands} >= set(setup.commands), 60, "commands", bots
@@ -428,27 +544,10 @@ async def throughput_row(setup: Setup, args: argparse.Namespace, folder: Path, c
         # Warm-up: let the start-up work (command sync, scheduled events, first status line) finish, then touch
         # every command in every guild one at a time, then a pass in flight; none of it is measured.
         await asyncio.sleep(SETTLE_SECONDS)
-        await drive(sandbox, guilds, setup.commands, len(guilds) * len(setup.commands) * 2, 1)
-        await drive(sandbox, guilds, setup.commands, warm_up(args), args.concurrency)
-
-        async def measure(count: int, concurrency: int) -> Pass:
-            before = set(sandbox.state.interactions)
-            cpu = [b.cpu_seconds() for b in bots]
-            own_cpu = time.process_time()
-            seconds, _ = await drive(sandbox, guilds, setup.commands, count, concurrency)
-            own_cpu = time.process_time() - own_cpu
-            bot_cpu = sum(b.cpu_seconds() - c for b, c in zip(bots, cpu, strict=True))
-            records = [r for i, r in sandbox.state.interactions.items() if i not in before]
-            latencies: dict[str, list[float]] = {name: [] for name in setup.commands}
-            for record in records:
-                if record.answered is not None and not record.errors:
-                    latencies[record.command_name or "?"].append(record.answered - record.created)
-            answered = sum(len(v) for v in latencies.values())
-            return Pass(len(records), seconds, latencies, len(records) - answered, bot_cpu, own_cpu)
-
-        alone = await measure(max(args.count // 4, len(guilds) * 2), 1)
-        loaded = await measure(args.count, args.concurrency)
-        return Measured(setup.label, setup.processes, alone, loaded)
+        row = Running(setup, sandbox, guilds, bots)
+        await row.drive(len(guilds) * len(setup.commands) * 2, 1)
+        await row.drive(warm_up(args), args.concurrency)
+        yield row
     finally:
         for bot in bots:
             bot.stop()
@@ -456,31 +555,37 @@ async def throughput_row(setup: Setup, args: argparse.Namespace, folder: Path, c
 
 
 async def throughput(args: argparse.Namespace, folder: Path) -> None:
-    card = await fresh_database(args.database_url)
-    setups = [Setup("bare discord.py (/card, /ping)", 1, None, ("card", "ping"))]
+    """Each of our setups beside the bare bot in the same layout, both running at once: their passes in flight
+    alternate, so the machine's drift (other tenants, clock speed) reaches both sides of each ratio alike."""
+    answers = await fresh_database(args.database_url)
+    alone = max(args.count // 4, args.throughput_guilds * 2)
+    rows: list[Measured] = []
     for processes in args.processes:
-        setups.append(
-            Setup(
-                f"ours, {processes} process{'es' if processes > 1 else ''} × 1 shard of {processes}",
-                processes,
-                processes,
-                ("chapter", "projects"),
-            )
-        )
-    rows = []
-    for setup in setups:
-        measured = await throughput_row(setup, args, folder, card)
-        rows.append(measured)
+        layout = f"{processes} process{'es' if processes > 1 else ''} × 1 shard of {processes}"
+        bare_setup = Setup(f"bare discord.py (the same answers, constant), {layout}", processes, True)
+        ours_setup = Setup(f"ours, {layout}", processes, False)
+        async with (
+            running(bare_setup, args, folder, answers) as bare,
+            running(ours_setup, args, folder, answers) as ours,
+        ):
+            bare_alone, ours_alone = await bare.measure(alone, 1), await ours.measure(alone, 1)
+            bare_passes, ours_passes = [], []
+            for _ in range(args.rounds):
+                bare_passes.append(await bare.measure(args.count, args.concurrency))
+                ours_passes.append(await ours.measure(args.count, args.concurrency))
+        rows.append(Measured(bare_setup.label, processes, bare_alone, bare_passes, None))
+        rows.append(Measured(ours_setup.label, processes, ours_alone, ours_passes, bare_passes))
     print(f"### Interactions over {args.throughput_guilds} guilds")
     print()
     header = [
         "bot",
         "processes",
-        f"interactions/s, {args.concurrency} in flight",
+        f"interactions/s, {args.concurrency} in flight (median of passes)",
+        "of the bare bot's in the same layout and rounds (median)",
         f"p50 / p99 ms, {args.concurrency} in flight",
         "p50 / p99 ms, one at a time",
-        "one at a time: /chapter · bare /card",
-        "one at a time: /projects · bare /ping",
+        "one at a time: /chapter",
+        "one at a time: /projects",
         "unanswered",
         "bot CPU ms per interaction",
         "sandbox CPU ms per interaction",
@@ -488,29 +593,33 @@ async def throughput(args: argparse.Namespace, folder: Path) -> None:
     lines = []
     for m in rows:
         first, second = (m.alone.latencies[name] for name in m.alone.latencies)
+        pooled = merged(m.loaded)
         lines.append(
             [
                 m.label,
                 str(m.processes),
-                f"{m.loaded.sent / m.loaded.seconds:.0f}",
-                spread(m.loaded.every),
+                f"{statistics.median(rate(p) for p in m.loaded):.0f}",
+                f"{statistics.median(m.ratios):.0%}" if m.bare else "",
+                spread(pooled.every),
                 spread(m.alone.every),
                 spread(first),
                 spread(second),
-                f"{m.alone.unanswered + m.loaded.unanswered} of {m.alone.sent + m.loaded.sent}",
-                f"{m.loaded.bot_cpu / max(m.loaded.sent, 1) * 1e3:.2f}",
-                f"{m.loaded.sandbox_cpu / max(m.loaded.sent, 1) * 1e3:.2f}",
+                f"{m.alone.unanswered + pooled.unanswered} of {m.alone.sent + pooled.sent}",
+                f"{pooled.bot_cpu / max(pooled.sent, 1) * 1e3:.2f}",
+                f"{pooled.sandbox_cpu / max(pooled.sent, 1) * 1e3:.2f}",
             ]
         )
     table(header, lines)
-    alone = max(args.count // 4, args.throughput_guilds * 2)
     print(
-        f"Each row: {alone} interactions one at a time, then {args.count} with {args.concurrency} in flight, after "
-        f"{SETTLE_SECONDS:.0f} s of rest from ready and a warm-up of {warm_up(args)} in flight. Latency: from the sandbox dispatching INTERACTION_CREATE to the bot's interaction callback "
+        f"Each row: {alone} interactions one at a time, then {args.rounds} passes of {args.count} with "
+        f"{args.concurrency} in flight, each right after a pass of the bare bot's in the same layout (both run "
+        "throughout, idle between passes; the driver collects its garbage before each pass, not during), after "
+        f"{SETTLE_SECONDS:.0f} s of rest from ready and a warm-up of {warm_up(args)} in flight. "
+        "Latency: from the sandbox dispatching INTERACTION_CREATE to the bot's interaction callback "
         "arriving (gateway, the bot's parsing and handler, the REST request); in flight it includes the queueing. "
-        f"/chapter answers {CHAPTER}'s card, /projects a search by one word; the bare bot answers /card with that "
-        "same card and /ping with a word. Each of our processes serves one shard, on one PostgreSQL database; the "
-        "guilds are spread evenly over the shards. The sandbox and the driver run in one more process on the same "
+        f"/chapter answers {CHAPTER}'s card, /projects a search by one word (a page of results with buttons); the "
+        "bare bot has the same commands and sends the same messages, read from constants. Each process serves one "
+        "shard (ours on one PostgreSQL database); the guilds are spread evenly over the shards. The sandbox and the driver run in one more process on the same "
         "machine, so throughput is bounded by the cores every process shares (CPU columns, in flight)."
     )
     print()
@@ -542,7 +651,7 @@ class Memory:
 
 
 async def memory_of(
-    label: str, guilds: int, members: int, args: argparse.Namespace, folder: Path, card: dict[str, Any]
+    label: str, guilds: int, members: int, args: argparse.Namespace, folder: Path, answers: dict[str, Any]
 ) -> Memory:
     """Build a sandbox of `guilds` x `members`, start the bot, wait for ready and 2 s more, read its memory."""
     sandbox = Sandbox()
@@ -557,7 +666,7 @@ async def memory_of(
         )
         name = f"{label}-{guilds}"
         if label == "bare":
-            started, ready = start_bare(name, sandbox, folder, card), BARE_READY
+            started, ready = start_bare(name, sandbox, folder, answers), BARE_READY
         else:
             url = f"sqlite+aiosqlite:///{folder / f'{name}.db'}"
             await seed(url)  # a restart on a migrated, seeded database, as in production
@@ -576,9 +685,9 @@ async def memory_of(
 
 
 async def memory(args: argparse.Namespace, folder: Path) -> None:
-    card = await fresh_database(args.database_url)
+    answers = await fresh_database(args.database_url)
     rows = [
-        await memory_of(label, guilds, args.members, args, folder, card)
+        await memory_of(label, guilds, args.members, args, folder, answers)
         for guilds in (1, args.guilds)
         for label in ("bare", "ours")
     ]
@@ -810,6 +919,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--guilds", type=int, help="guilds for the memory row (default 1000)")
     parser.add_argument("--members", type=int, help="members per guild for the memory row (default 100)")
     parser.add_argument("--count", type=int, help="interactions per throughput row (default 2000)")
+    parser.add_argument("--rounds", type=int, default=5, help="passes in flight per throughput row, each paired")
     parser.add_argument("--concurrency", type=int, default=8, help="interactions in flight")
     parser.add_argument("--throughput-guilds", type=int, default=8, help="guilds the interactions are spread over")
     parser.add_argument("--processes", default="1,2,4", help="shard process counts for the throughput rows")
@@ -838,7 +948,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--processes takes counts like 1,2,4")
     if any(p < 1 for p in args.processes) or args.throughput_guilds < max(args.processes):
         parser.error("--throughput-guilds must be at least the largest process count, every count at least 1")
-    if min(args.guilds, args.members, args.count, args.takeovers, args.deliveries, args.channels) < 1:
+    if min(args.guilds, args.members, args.count, args.rounds, args.takeovers, args.deliveries, args.channels) < 1:
         parser.error("counts must be at least 1")
     return args
 

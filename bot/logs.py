@@ -42,4 +42,6 @@ def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Two lines per run of every job (some run each second) that say nothing: a job's failure is logged anyway.
+    logging.getLogger("apscheduler.executors").setLevel(max(logging.WARNING, logging.getLevelNamesMapping()[level]))
     logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelNamesMapping()[level]))

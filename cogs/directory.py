@@ -18,7 +18,7 @@ from bot.directory.proposals import already_decided
 from bot.directory.records import REGIONS
 from bot.directory.service import STATUSES, TIERS, DirectoryService, require_searchable
 from bot.errors import UserError
-from bot.i18n import N_, number, t
+from bot.i18n import N_, locale_tag, number, t
 from bot.text import truncate, well_formed
 from bot.types import Interaction
 from bot.ui.checks import home_organiser_only, organiser_only, require_directory_right, require_home_organiser
@@ -28,6 +28,7 @@ from bot.ui.directory import (
     PROJECTS,
     TIER_LABELS,
     ChapterCards,
+    Rendered,
     chapter_embed,
     chapters_listing,
     country_choices,
@@ -46,7 +47,7 @@ from bot.ui.directory import (
     tier_choices,
 )
 from bot.ui.editing import chapter_form, project_form, proposal_embed, proposals_embed
-from bot.ui.pages import PageButton, encode_args, page_view, register_source
+from bot.ui.pages import Page, PageButton, encode_args, register_source, render_page
 from bot.ui.transformers import Chapter, Project
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ class Directory(commands.Cog):
         self.bot = bot
         self.directory: DirectoryService = bot.directory
         self.cards = ChapterCards(self.directory)
+        self.first_pages: Rendered[tuple[str, tuple[tuple[str, str], ...], str], Page] = Rendered(self.directory)
 
     async def cog_load(self) -> None:
         """Register the listings behind page buttons."""
@@ -129,9 +131,12 @@ class Directory(commands.Cog):
         args = {k: v for k, v in args.items() if v}
         encode_args(kind, args)
         source = chapters_listing if kind == CHAPTERS else projects_listing
-        listing = source(self.directory, args, interaction.locale)
-        embed, view = page_view(kind, args, listing, 0, interaction.locale)
-        await interaction.response.send_message(embed=embed, view=view)
+        locale = interaction.locale
+        page = self.first_pages.get(
+            (kind, tuple(args.items()), locale_tag(locale)),
+            lambda: render_page(kind, args, source(self.directory, args, locale), 0, locale),
+        )
+        await interaction.response.send_message(embed=page.embed, view=page.view())
 
     @app_commands.command(name="chapter", description="Show a chapter of the network")
     @app_commands.describe(name="Name, short name or alias, e.g. g0v, Code for Romania, code4.ro")

@@ -190,7 +190,12 @@ def babel_locale(locale: Localeish) -> Locale:
 
 def number(locale: Localeish, value: float | Decimal, /) -> str:
     """A number written the local way, e.g. ``1.234,5`` in German."""
-    return format_decimal(value, locale=babel_locale(locale))
+    return _number(locale_tag(locale) or "en", value)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _number(tag: str, value: float | Decimal) -> str:
+    return format_decimal(value, locale=_babel_locale(tag))
 
 
 def date(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import discord
 
@@ -118,26 +120,46 @@ def chapter_embed(chapter: ChapterInfo, projects: Sequence[ProjectInfo], locale:
     return within_limits(embed)
 
 
-class ChapterCards:
-    """Rendered chapter cards by chapter and language, dropped whenever the directory's revision changes."""
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Rendered(Generic[K, V]):
+    """What was rendered from the directory (cards, pages), kept until its revision changes.
+
+    Values are shared between answers: never change one returned. At most `limit` are kept; past that, all go.
+    """
 
     def __init__(self, directory: DirectoryService, limit: int = 4096) -> None:
         self._directory = directory
         self._limit = limit
         self._revision = directory.revision
-        self._cards: dict[tuple[str, str], discord.Embed] = {}
+        self._values: dict[K, V] = {}
+
+    def get(self, key: K, render: Callable[[], V]) -> V:
+        """The value kept under `key`, rendered now if missing or older than the directory."""
+        if self._revision != self._directory.revision or len(self._values) >= self._limit:
+            self._values.clear()
+            self._revision = self._directory.revision
+        value = self._values.get(key)
+        if value is None:
+            value = self._values[key] = render()
+        return value
+
+
+class ChapterCards:
+    """Rendered chapter cards by chapter and language."""
+
+    def __init__(self, directory: DirectoryService, limit: int = 4096) -> None:
+        self._directory = directory
+        self._cards: Rendered[tuple[str, str], discord.Embed] = Rendered(directory, limit)
 
     def card(self, chapter: ChapterInfo, locale: Localeish) -> discord.Embed:
         """The chapter's card in the member's language (shared: never change the embed returned)."""
-        if self._revision != self._directory.revision or len(self._cards) >= self._limit:
-            self._cards.clear()
-            self._revision = self._directory.revision
-        key = (chapter.key, locale_tag(locale))
-        card = self._cards.get(key)
-        if card is None:
-            card = chapter_embed(chapter, self._directory.chapter_projects(chapter.key), locale)
-            self._cards[key] = card
-        return card
+        return self._cards.get(
+            (chapter.key, locale_tag(locale)),
+            lambda: chapter_embed(chapter, self._directory.chapter_projects(chapter.key), locale),
+        )
 
 
 def project_embed(project: ProjectInfo, chapter: ChapterInfo | None, locale: Localeish) -> discord.Embed:
@@ -237,6 +259,7 @@ def history_embed(title: str, changes: Sequence[ChangeInfo], locale: Localeish) 
     return embed
 
 
+@functools.lru_cache(maxsize=65536)
 def short_token(value: str) -> str:
     """Six characters standing for a longer value (a chapter's key, a topic) in a button id."""
     return base64.urlsafe_b64encode(hashlib.blake2b(value.encode(), digest_size=6).digest()).decode()[:6]
@@ -355,9 +378,15 @@ def projects_args(directory: DirectoryService, words: str, chapter_key: str, top
 def projects_listing(directory: DirectoryService, args: Mapping[str, str], locale: Localeish) -> Listing:
     """Projects matching words (w), chapter (c) and topic (t) tokens, and status (s)."""
     words, status = args.get("w", ""), args.get("s")
-    chapter = next((c for c in directory.chapters.values() if args.get("c") and short_token(c.key) == args["c"]), None)
-    topic = next(
-        (name for name in directory.topic_names() if args.get("t") and short_token(topic_key(name)) == args["t"]), None
+    chapter = (
+        next((c for c in directory.chapters.values() if short_token(c.key) == args["c"]), None)
+        if args.get("c")
+        else None
+    )
+    topic = (
+        next((name for name in directory.topic_names() if short_token(topic_key(name)) == args["t"]), None)
+        if args.get("t")
+        else None
     )
     lost = (args.get("c") and chapter is None) or (args.get("t") and topic is None)
     found: Sequence[ProjectInfo] = (

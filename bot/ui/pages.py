@@ -44,10 +44,32 @@ def register_source(kind: str, source: Source) -> None:
     _SOURCES[kind] = source
 
 
-def page_view(
-    kind: str, args: dict[str, str], listing: Listing, page: int, locale: Localeish
-) -> tuple[discord.Embed, discord.ui.View]:
-    """The embed and buttons for one page of a listing."""
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One rendered page of a listing: its embed (shared: never change it) and where it stands among the pages."""
+
+    kind: str
+    args: dict[str, str]
+    embed: discord.Embed
+    number: int
+    pages: int
+    previous: str
+    following: str
+
+    def view(self) -> discord.ui.View:
+        """Its previous/next buttons (none for a single page), new for every message."""
+        view = discord.ui.View(timeout=None)
+        if self.pages > 1:
+            first, last = self.number == 0, self.number == self.pages - 1
+            view.add_item(PageButton(self.kind, max(self.number - 1, 0), self.args, self.previous, disabled=first))
+            view.add_item(
+                PageButton(self.kind, min(self.number + 1, self.pages - 1), self.args, self.following, disabled=last)
+            )
+        return view
+
+
+def render_page(kind: str, args: dict[str, str], listing: Listing, page: int, locale: Localeish) -> Page:
+    """One page of a listing, `page` counted from 0 and kept within the pages there are."""
     pages = max(1, -(-len(listing.lines) // PER_PAGE))
     page = min(max(page, 0), pages - 1)
     chunk = listing.lines[page * PER_PAGE : (page + 1) * PER_PAGE]
@@ -63,12 +85,15 @@ def page_view(
             count=number(locale, len(listing.lines)),
         )
     )
-    view = discord.ui.View(timeout=None)
-    if pages > 1:
-        previous, following = t(locale, "◀ Previous"), t(locale, "Next ▶")
-        view.add_item(PageButton(kind, max(page - 1, 0), args, previous, disabled=page == 0))
-        view.add_item(PageButton(kind, min(page + 1, pages - 1), args, following, disabled=page == pages - 1))
-    return embed, view
+    return Page(kind, args, embed, page, pages, t(locale, "◀ Previous"), t(locale, "Next ▶"))
+
+
+def page_view(
+    kind: str, args: dict[str, str], listing: Listing, page: int, locale: Localeish
+) -> tuple[discord.Embed, discord.ui.View]:
+    """The embed and buttons for one page of a listing."""
+    rendered = render_page(kind, args, listing, page, locale)
+    return rendered.embed, rendered.view()
 
 
 def encode_args(kind: str, args: dict[str, str]) -> str:

@@ -140,6 +140,23 @@ async def test_organiser_adds_a_project_with_a_form(session: SandboxSession) -> 
     assert "Gdańsk budget map" in by_topic.message.embeds[0]["description"]
 
 
+async def test_a_repeated_search_shows_an_edit_made_in_between(session: SandboxSession) -> None:
+    before = await slash(session, "projects", words="budget")
+    again = await slash(session, "projects", words="budget")
+    assert again.message.embeds == before.message.embeds
+    assert again.message.buttons == before.message.buttons
+    form = await slash(session, "directory add-project", user=session.organiser_id, chapter="Code for Poland")
+    fields = {"name": "Budget cards of Kraków", "description": "Each district's budget on one card"}
+    assert (await session.sandbox.submit_modal(form, fields, session.organiser_id)).message.content == "Saved."
+    after = await slash(session, "projects", words="budget")
+    assert "Budget cards of Kraków" in after.message.embeds[0]["description"]
+    assert after.message.embeds[0]["footer"] != before.message.embeds[0]["footer"]
+    in_polish = await session.sandbox.slash(
+        session.guild_id, session.channel_id, session.member_id, "projects", {"words": "budget"}, locale="pl"
+    )
+    assert in_polish.message.embeds[0]["footer"]["text"].startswith("Strona 1/")
+
+
 @needs_shared(BRIGADE)
 async def test_organiser_imports_an_uploaded_file_and_exports(session: SandboxSession) -> None:
     brigade = SHARED_DIRECTORY / BRIGADE

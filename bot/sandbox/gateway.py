@@ -11,7 +11,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import WSMsgType, web
 
@@ -98,6 +98,24 @@ def event_intent(event: str, *, direct: bool = False) -> int:
     return 0
 
 
+DISPATCHES_KEPT = 10_000
+"""Gateway dispatches the log keeps, the newest, as text: a long-running sandbox (the console, a benchmark) stays
+bounded, and the cyclic garbage collector of the process it shares has no payloads to walk."""
+
+
+class Dispatch(NamedTuple):
+    """One gateway dispatch as sent: the event's name and the frame's JSON text."""
+
+    event: str
+    frame: str
+
+    @property
+    def data(self) -> JSON:
+        """The event's payload."""
+        payload: JSON = json.loads(self.frame)["d"]
+        return payload
+
+
 class _Connection:
     """One websocket; frames go through a queue so they keep their order."""
 
@@ -110,7 +128,10 @@ class _Connection:
         self.acks: list[tuple[int, asyncio.Future[None]]] = []
 
     def send(self, frame: JSON) -> None:
-        self.queue.put_nowait(json.dumps(frame, separators=(",", ":")))
+        self.send_text(json.dumps(frame, separators=(",", ":")))
+
+    def send_text(self, text: str) -> None:
+        self.queue.put_nowait(text)
 
     def close(self, code: int) -> None:
         self.close_code = code
@@ -139,8 +160,13 @@ class Session:
     shard: tuple[int, int] | None = None
     seq: int = 0
     valid: bool = True
-    backlog: deque[JSON] = field(default_factory=lambda: deque(maxlen=5000))
+    backlog: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=5000))  # (seq, frame text)
     connection: _Connection | None = None
+
+    def sent(self, event: str) -> list[JSON]:
+        """The payloads of `event` among the frames kept for a RESUME (the newest 5,000 dispatches)."""
+        frames = (json.loads(text) for _, text in self.backlog)
+        return [frame["d"] for frame in frames if frame["t"] == event]
 
     def handles(self, guild_id: int | None) -> bool:
         """Whether the guild belongs to this session's shard (DMs, with no guild, go to shard 0)."""
@@ -171,7 +197,7 @@ class Gateway:
         self.url = ""
         self.heartbeat_interval_ms = int(heartbeat_interval * 1000)
         self.sessions: dict[str, Session] = {}
-        self.dispatched: list[tuple[str, JSON]] = []
+        self.dispatched: deque[Dispatch] = deque(maxlen=DISPATCHES_KEPT)
         self.connected = asyncio.Event()
         self._connections: set[_Connection] = set()
         self._writers: set[asyncio.Task[None]] = set()
@@ -339,7 +365,7 @@ class Gateway:
     def _resume(self, conn: _Connection, data: JSON) -> Session | None:
         session = self.sessions.get(str(data.get("session_id")))
         seq = int(data.get("seq") or 0)
-        gap = session is not None and bool(session.backlog) and session.backlog[0]["s"] > seq + 1
+        gap = session is not None and bool(session.backlog) and session.backlog[0][0] > seq + 1
         if session is None or not session.valid or gap or not data.get("token"):
             conn.send({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
             return None
@@ -347,9 +373,9 @@ class Gateway:
             session.connection.close(4000)
         session.connection = conn
         conn.identified = True
-        for frame in session.backlog:
-            if frame["s"] > seq:
-                conn.send(frame)
+        for sent, text in session.backlog:
+            if sent > seq:
+                conn.send_text(text)
         self._send(session, "RESUMED", {"_trace": ["sandbox-gateway"]})
         self.connected.set()
         return session
@@ -401,9 +427,9 @@ class Gateway:
 
     def _send(self, session: Session, event: str, data: JSON) -> None:
         session.seq += 1
-        frame: JSON = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}
-        self.dispatched.append((event, data))
-        session.backlog.append(frame)
+        text = json.dumps({"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}, separators=(",", ":"))
+        self.dispatched.append(Dispatch(event, text))
+        session.backlog.append((session.seq, text))
         if session.connection is None:
             return
         if event in self._lose:
@@ -412,7 +438,7 @@ class Gateway:
             self.connected.clear()
             session.connection.close(4000)
             return
-        session.connection.send(frame)
+        session.connection.send_text(text)
 
     def dispatch(self, event: str, data: JSON, *, guild_id: int | None = None) -> None:
         """Send a dispatch to every valid session whose intents and shard cover it (no guild: a DM, for shard 0)."""

@@ -12,14 +12,14 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .driver import Driver
-from .gateway import Gateway, ShardRules
+from .gateway import Dispatch, Gateway, ShardRules
 from .ratelimits import RateLimits
 from .rest import API_PREFIX, Exchange, RestApi
 from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
 from .routes_messages import MessageRoutes
 from .routes_threads import ThreadRoutes
-from .state import JSON, Clock, SandboxConfig, SandboxState
+from .state import Clock, SandboxConfig, SandboxState
 from .world import World
 
 
@@ -119,8 +119,8 @@ class Sandbox(Driver):
         return self.api.exchanges
 
     @property
-    def dispatches(self) -> list[tuple[str, JSON]]:
-        """Every gateway dispatch so far, as (event name, data)."""
+    def dispatches(self) -> deque[Dispatch]:
+        """The gateway dispatches so far (the newest `DISPATCHES_KEPT`), as (event name, frame text)."""
         return self.gateway.dispatched
 
     # --- fault injection -------------------------------------------------------

@@ -126,7 +126,7 @@ async def test_two_shard_processes_split_the_guilds_and_the_standby_takes_over(
         sessions = {s.shard: s for s in sandbox.gateway.sessions.values()}
         assert set(sessions) == {(0, 2), (1, 2)}
         for (shard, _count), session in sessions.items():
-            answered = {int(f["d"]["guild_id"]) for f in session.backlog if f["t"] == "INTERACTION_CREATE"}
+            answered = {int(d["guild_id"]) for d in session.sent("INTERACTION_CREATE")}
             assert answered == {g.id for g in guilds if shard_of(g.id, 2) == shard}
 
         leader.process.send_signal(signal.SIGKILL)

@@ -45,7 +45,7 @@ async def test_member_send_opens_the_dm_and_stores_the_message(harness: Harness)
     reopened = await harness.bot.http.start_private_message(harness.alice.id)
     assert reopened["id"] == str(dm.id) and reopened["last_message_id"] == str(again.id)
     await sb.settle()
-    created = [d for name, d in sb.dispatches if name == "MESSAGE_CREATE" and d["channel_id"] == str(dm.id)]
+    created = [d.data for d in sb.dispatches if d.event == "MESSAGE_CREATE" and d.data["channel_id"] == str(dm.id)]
     assert len(created) == 2 and all("guild_id" not in d and "member" not in d for d in created)
     assert {m.id for m in harness.bot.cached_messages} >= {sent.id, again.id}
 

@@ -100,3 +100,21 @@ async def test_auto_sharded_client_uses_gateway_bot(sandbox: Sandbox) -> None:
     finally:
         await bot.close()
         await asyncio.wait_for(task, 10)
+
+
+async def test_the_dispatch_log_keeps_the_newest_as_text(harness: Harness) -> None:
+    import gc
+    from collections import deque
+
+    sb = harness.sandbox
+    sb.gateway.dispatched = deque(sb.gateway.dispatched, maxlen=3)
+    roles = [sb.create_role(harness.guild.id, f"Team {n}") for n in range(5)]
+    await sb.settle()
+    assert len(sb.dispatches) == 3
+    (session,) = sb.gateway.sessions.values()
+    newest = [text for _, text in list(session.backlog)[-3:]]
+    assert [d.frame for d in sb.dispatches] == newest
+    assert all(d.event.startswith("GUILD_ROLE_") and "role" in d.data for d in sb.dispatches)
+    assert all(not gc.is_tracked(d.frame) for d in sb.dispatches)
+    guild = harness.bot.get_guild(harness.guild.id)
+    assert guild is not None and all(guild.get_role(r.id) for r in roles)

@@ -14,7 +14,7 @@ import pytest
 from discord import app_commands
 
 from bot.sandbox import Sandbox, ShardRules, shard_of
-from bot.sandbox.gateway import GUILD_MEMBERS, GUILD_PRESENCES, GUILDS, Session
+from bot.sandbox.gateway import GUILD_MEMBERS, GUILD_PRESENCES, GUILDS
 from bot.sandbox.state import Guild, Member
 
 pytestmark = pytest.mark.asyncio
@@ -65,10 +65,6 @@ async def identify(sandbox: Sandbox, **fields: Any) -> tuple[int | None, list[di
             frames.append(json.loads(message.data))
 
 
-def received(session: Session, event: str) -> list[dict[str, Any]]:
-    return [frame["d"] for frame in session.backlog if frame["t"] == event]
-
-
 async def test_guild_ids_take_turns_across_shards(sandbox: Sandbox) -> None:
     guilds = [sandbox.create_guild(f"Guild {n}") for n in range(8)]
     assert [shard_of(g.id, 2) for g in guilds] == [0, 1] * 4
@@ -106,8 +102,8 @@ async def test_each_shard_process_gets_only_its_guilds_events_and_interactions(s
         assert set(sessions) == {(0, 2), (1, 2)}
         sent = await (await second.fetch_user(alice.id)).send("See you at the summit")  # a DM: shard 0's event
         await sandbox.settle()
-        assert [d["id"] for d in received(sessions[0, 2], "MESSAGE_CREATE") if "guild_id" not in d] == [str(sent.id)]
-        assert [d for d in received(sessions[1, 2], "MESSAGE_CREATE") if "guild_id" not in d] == []
+        assert [d["id"] for d in sessions[0, 2].sent("MESSAGE_CREATE") if "guild_id" not in d] == [str(sent.id)]
+        assert [d for d in sessions[1, 2].sent("MESSAGE_CREATE") if "guild_id" not in d] == []
 
 
 async def test_one_process_with_every_shard_sees_every_guild(sandbox: Sandbox) -> None:

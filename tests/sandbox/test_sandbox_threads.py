@@ -126,7 +126,7 @@ async def test_text_channel_threads_from_a_message_and_without_one(harness: Harn
     thread = await message.create_thread(name="Summit chat")
     assert thread.id == message.id and thread.type is discord.ChannelType.public_thread
     assert sb.state.messages[message.id].flags & FLAG_HAS_THREAD
-    updated = [data for name, data in sb.dispatches if name == "MESSAGE_UPDATE" and data["id"] == str(message.id)]
+    updated = [d.data for d in sb.dispatches if d.event == "MESSAGE_UPDATE" and d.data["id"] == str(message.id)]
     assert updated and updated[-1]["thread"]["id"] == str(thread.id)
     with pytest.raises(discord.HTTPException) as again:
         await message.create_thread(name="Twice")
@@ -196,7 +196,7 @@ async def test_crossposting(harness: Harness) -> None:
     mine = await news.send("Registrations open")
     await mine.publish()
     assert sb.state.messages[mine.id].flags & FLAG_CROSSPOSTED
-    updates = [d for name, d in sb.dispatches if name == "MESSAGE_UPDATE" and d["id"] == str(mine.id)]
+    updates = [d.data for d in sb.dispatches if d.event == "MESSAGE_UPDATE" and d.data["id"] == str(mine.id)]
     assert updates[-1]["flags"] & FLAG_CROSSPOSTED
     assert (await news.fetch_message(mine.id)).flags.crossposted
     with pytest.raises(discord.HTTPException) as twice:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import importlib
 import json
@@ -24,6 +23,7 @@ from bot.delivery.sender import DiscordSender
 from bot.errors import log_incident
 from bot.errors.reporting import BotTree
 from bot.i18n.translator import BotTranslator
+from bot.memory import keep_long_lived
 from bot.metrics import Gateway
 from bot.ui.base import answer_unclaimed
 from bot.web import WebServer
@@ -104,9 +104,7 @@ class CodeForAllBot(commands.Bot):
         if self.web is not None:
             await self.web.start(self.settings.web_host, self.settings.web_port or 0)
         await self.sync_commands_if_changed()
-        # The directory indexes are long-lived: keep them out of the cyclic collector's full passes.
-        gc.collect()
-        gc.freeze()
+        keep_long_lived(collect_all=True)
 
     async def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """The JSON Discord would receive for this scope, translated as `tree.sync` does."""

@@ -42,6 +42,7 @@ from bot.directory.validators import problem
 from bot.errors import NotFound, UserError
 from bot.i18n import N_
 from bot.lazy import LazyMap
+from bot.memory import keep_long_lived
 from bot.text import truncate
 from db.models import BotState, ChangeRecord, Chapter, ImportRun, Project, Summit, utcnow
 from db.repositories import bump_revision, read_revisions
@@ -188,6 +189,7 @@ class ImportReport:
 Progress = Callable[[int, int], Awaitable[None]]
 IMPORT_CHUNK = 250  # records per transaction: a form save waits for one chunk at most
 REBUILD_AT = 2_000  # changed projects beyond which the project index is rebuilt in a thread, not patched
+KEEP_AT = 200  # entries read in by one refresh (an import's chunk) from which memory is frozen as long-lived
 YIELD_EVERY = 20  # index updates between turns given back to the event loop (each under 1 ms at 100k)
 EXPORT_TIME_LIMIT = 600.0  # seconds an export may take in its child process (an interaction lasts 15 minutes)
 EXPORT_MEMORY_LIMIT = 4 << 30  # bytes of address space for it (100,000 projects peak at about 0.7 GiB)
@@ -259,7 +261,9 @@ class DirectoryService:
             self.network = json.loads(network.value) if network else None
             self.revision = current
             self._resolved.clear()
-            return True
+        if len(projects) + len(chapters) >= KEEP_AT:
+            keep_long_lived()
+        return True
 
     async def _forget_removed(self, session: AsyncSession) -> None:
         """Drop from memory what a write removed: counts tell cheaply, keys only when they differ."""
@@ -523,8 +527,10 @@ class DirectoryService:
                         projects=[v["key"] for kind, _, v in chunk if kind == "project"],
                         summits=any(kind == "summit" for kind, _, _ in chunk),
                     )
-                    for kind, index, values in chunk:
+                    for done_here, (kind, index, values) in enumerate(chunk, start=1):
                         writer.upsert(kind, index, dict(values), curate)
+                        if done_here % YIELD_EVERY == 0:
+                            await asyncio.sleep(0)  # a chunk's upserts take tens of ms: members come in between
                     done = start + len(chunk)
                     await writer.session.execute(
                         update(ImportRun).where(ImportRun.id == run.id).values(done=done, **_counts(report))

@@ -169,3 +169,21 @@ def test_country_names_find_chapters_and_a_country_of_several_chapters_is_sugges
     with pytest.raises(NotFound) as missing:
         directory.find_chapter("%%%")
     assert "/chapters" in missing.value.translated("en-US")
+
+
+async def test_a_large_refresh_keeps_what_it_read_out_of_full_collections(directory: DirectoryService) -> None:
+    import gc
+
+    from bot.directory.records import ImportBatch, ProjectRecord
+    from bot.directory.service import KEEP_AT
+
+    few = ImportBatch(projects=[ProjectRecord(key="g0v/one-more", chapter="g0v", name="One more")])
+    await directory.import_batch(few, actor_name="test")
+    one = directory.projects["g0v/one-more"]
+    assert any(o is one for o in gc.get_objects())  # a small change stays with the collector
+    many = [ProjectRecord(key=f"g0v/frozen-{n}", chapter="g0v", name=f"Frozen {n}") for n in range(KEEP_AT)]
+    await directory.import_batch(ImportBatch(projects=many), actor_name="test")
+    kept = directory.projects["g0v/frozen-0"]
+    tracked = {id(o) for o in gc.get_objects()}
+    assert id(kept) not in tracked and id(directory.projects["g0v/frozen-199"]) not in tracked
+    assert directory.find_project("Frozen 7").key == "g0v/frozen-7"

@@ -6,6 +6,7 @@ read the App's clock to decide what is due; the scheduler's own timer only says 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,8 @@ class Scheduler:
         self.leadership = leadership
         self._aps = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
         self._leader_jobs: list[str] = []
+        self._running: set[str] = set()
+        self._again: dict[str, datetime] = {}  # jobs asked to run again while running, and from when
         self.every(LEASE_JOB, lease_seconds, self._renew_lease, leader_only=False)
 
     @property
@@ -50,11 +53,18 @@ class Scheduler:
         )
 
     def run_soon(self, job_id: str, delay: float = 0.0) -> None:
-        """Bring the job's next run forward to `delay` seconds from now (never later than already planned)."""
+        """Bring the job's next run forward to `delay` seconds from now (never later than already planned).
+
+        Asked while the job runs (a burst of new work wakes it again and again), it runs once more after this
+        run ends, instead of APScheduler skipping (and logging) every run it cannot start beside the running one.
+        """
         job = self._aps.get_job(job_id)
         if job is None:
             return
         when = datetime.now(UTC) + timedelta(seconds=delay)
+        if job_id in self._running:
+            self._again[job_id] = min(when, self._again.get(job_id, when))
+            return
         if job.next_run_time is None or when < job.next_run_time:
             job.modify(next_run_time=when)
 
@@ -74,9 +84,24 @@ class Scheduler:
         async def run() -> None:
             if leader_only and not self.leadership.is_leader:
                 return
-            await body()
+            self._running.add(job_id)
+            try:
+                await body()
+            finally:
+                # APScheduler counts the run as finished in its own done callback, which comes first.
+                task = asyncio.current_task()
+                if task is None:
+                    self._finished(job_id)
+                else:
+                    task.add_done_callback(lambda _: self._finished(job_id))
 
         return run
+
+    def _finished(self, job_id: str) -> None:
+        self._running.discard(job_id)
+        again = self._again.pop(job_id, None)
+        if again is not None and self._aps.running:
+            self.run_soon(job_id, max((again - datetime.now(UTC)).total_seconds(), 0.0))
 
     async def _renew_lease(self) -> None:
         was_leader = self.leadership.is_leader
@@ -96,5 +121,8 @@ def guarded(name: str, job: Job) -> Callable[[], Awaitable[None]]:
             await job()
         except Exception as error:
             log_incident(f"job {name}", error)
+        except asyncio.CancelledError:
+            # Only a shutdown cancels a running job; re-raised, APScheduler would log it as a failure.
+            log.info("job %s was stopped while running", name)
 
     return run

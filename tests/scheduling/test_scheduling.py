@@ -119,3 +119,55 @@ async def test_a_leader_whose_connection_dies_loses_the_lease(engine: AsyncEngin
         await first.release()
         await second.release()
         await other_engine.dispose()
+
+
+async def test_a_job_woken_while_it_runs_runs_once_more_after_without_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs: list[int] = []
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            await release.wait()
+
+    scheduler = Scheduler(SoleLeader())
+    scheduler.every("slow", 3600, slow)
+    scheduler.start()
+    try:
+        await asyncio.sleep(0.1)
+        assert runs == [0]
+        with caplog.at_level(logging.WARNING):
+            for _ in range(50):  # a burst of new work, each piece waking the job
+                scheduler.run_soon("slow")
+                await asyncio.sleep(0.002)
+            assert runs == [0]
+            release.set()
+            await asyncio.sleep(0.2)
+        assert runs == [0, 1]
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_a_job_stopped_by_the_shutdown_is_not_logged_as_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+    started = asyncio.Event()
+
+    async def endless() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    scheduler = Scheduler(SoleLeader())
+    scheduler.every("endless", 3600, endless)
+    with caplog.at_level(logging.INFO):
+        scheduler.start()
+        await asyncio.wait_for(started.wait(), 5)
+        await scheduler.shutdown()
+        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and "run_coroutine_job" in repr(t)]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    assert running
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "job endless was stopped while running" in caplog.text

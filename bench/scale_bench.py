@@ -502,8 +502,7 @@ class Running:
             gc.enable()
         bot_cpu = sum(b.cpu_seconds() - c for b, c in zip(self.bots, cpu, strict=True))
         records = [r for i, r in self.sandbox.state.interactions.items() if i not in before]
-        for interaction_id in self.sandbox.state.interactions.keys() - before:
-            del self.sandbox.state.interactions[interaction_id]  # read: a long run stays small
+        self.sandbox.state.forget_interactions(r.id for r in records)  # read: a long run stays small
         latencies: dict[str, list[float]] = {name: [] for name in self.setup.commands}
         for record in records:
             if record.answered is not None and not record.errors:
@@ -619,8 +618,8 @@ async def throughput(args: argparse.Namespace, folder: Path) -> None:
         "arriving (gateway, the bot's parsing and handler, the REST request); in flight it includes the queueing. "
         f"/chapter answers {CHAPTER}'s card, /projects a search by one word (a page of results with buttons); the "
         "bare bot has the same commands and sends the same messages, read from constants. Each process serves one "
-        "shard (ours on one PostgreSQL database); the guilds are spread evenly over the shards. The sandbox and the driver run in one more process on the same "
-        "machine, so throughput is bounded by the cores every process shares (CPU columns, in flight)."
+        "shard (ours on one PostgreSQL database); the guilds are spread evenly over the shards. The sandbox and "
+        "the driver run in one more process on the same machine, so throughput is bounded by the cores every process shares (CPU columns, in flight)."
     )
     print()
 

@@ -70,11 +70,9 @@ def forget_answers(state: SandboxState, user_id: int) -> None:
     """Drop the sandbox's record of what a member was answered, once read. The sandbox shares this process
     with the bot: kept, the records of tens of thousands of interactions would make the cyclic garbage
     collector's full passes (which stop the event loop) seconds long, a cost of the driver and not the bot."""
-    for key, record in list(state.interactions.items()):
-        if record.user_id == user_id and record.done.is_set():
-            for message_id in (record.original_message_id, *record.followup_ids):
-                state.messages.pop(message_id or 0, None)
-            del state.interactions[key]
+    state.forget_interactions(
+        [key for key, record in state.interactions.items() if record.user_id == user_id and record.done.is_set()]
+    )
 
 
 async def members(s: SandboxSession, prefixes: list[str], stop: asyncio.Event, samples: list[float]) -> int:

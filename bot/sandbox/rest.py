@@ -24,6 +24,21 @@ EXCHANGES_KEPT = 10_000
 _FILE_FIELD = re.compile(r"^files?\[?(\d*)\]?$")
 
 
+class _JsonText:
+    """A JSON value stored in the attribute `text_name` as its text, and read back on access."""
+
+    def __init__(self, text_name: str) -> None:
+        self._text_name = text_name
+
+    def __get__(self, owner: object, kind: type | None = None) -> Any:
+        if owner is None:  # read on the class
+            return self
+        return json.loads(getattr(owner, self._text_name))
+
+    def __set__(self, owner: object, value: Any) -> None:
+        setattr(owner, self._text_name, json.dumps(value, separators=(",", ":")))
+
+
 @dataclass
 class Exchange:
     """One REST request and its answer, as the bot saw it.
@@ -41,24 +56,10 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     _request: str = "null"
     _response: str = "null"
-
-    @property
-    def request_json(self) -> Any:
-        """The request's JSON body (None without one)."""
-        return json.loads(self._request)
-
-    @request_json.setter
-    def request_json(self, body: Any) -> None:
-        self._request = json.dumps(body, separators=(",", ":"))
-
-    @property
-    def response_json(self) -> Any:
-        """The answer's JSON body (None without one)."""
-        return json.loads(self._response)
-
-    @response_json.setter
-    def response_json(self, body: Any) -> None:
-        self._response = json.dumps(body, separators=(",", ":"))
+    request_json = _JsonText("_request")
+    """The request's JSON body (None without one)."""
+    response_json = _JsonText("_response")
+    """The answer's JSON body (None without one)."""
 
 
 @dataclass

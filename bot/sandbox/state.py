@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -394,6 +394,18 @@ class SandboxState:
                 if command["name"] == name and command.get("type", 1) == command_type:
                     return command
         return None
+
+    def forget_interactions(self, interaction_ids: Iterable[int]) -> None:
+        """Drop the records of finished interactions and of the messages they answered with, from memory only
+        (nothing is deleted or dispatched): a long-running driver keeps what it has read from piling up."""
+        forgotten: set[int] = set()
+        for interaction_id in list(interaction_ids):
+            record = self.interactions.pop(interaction_id, None)
+            if record is not None:
+                forgotten.update(m for m in (record.original_message_id, *record.followup_ids) if m is not None)
+        channels = {self.messages.pop(m).channel_id for m in forgotten if m in self.messages}
+        for channel_id in channels:
+            self.channel_messages[channel_id] = [m for m in self.channel_messages[channel_id] if m not in forgotten]
 
     def add_message(self, message: Message) -> None:
         """Store a message and notify listeners."""

@@ -88,12 +88,11 @@ class Scheduler:
             try:
                 await body()
             finally:
-                # APScheduler counts the run as finished in its own done callback, which comes first.
+                # APScheduler counts the run as finished in its own done callback on the job's task, which was
+                # added first: this one comes after it.
                 task = asyncio.current_task()
-                if task is None:
-                    self._finished(job_id)
-                else:
-                    task.add_done_callback(lambda _: self._finished(job_id))
+                assert task is not None  # a coroutine always runs in a task
+                task.add_done_callback(lambda _: self._finished(job_id))
 
         return run
 

@@ -118,3 +118,13 @@ async def test_the_dispatch_log_keeps_the_newest_as_text(harness: Harness) -> No
     assert all(not gc.is_tracked(d.frame) for d in sb.dispatches)
     guild = harness.bot.get_guild(harness.guild.id)
     assert guild is not None and all(guild.get_role(r.id) for r in roles)
+
+
+async def test_finished_interactions_can_be_forgotten_without_touching_the_rest(harness: Harness) -> None:
+    sb = harness.sandbox
+    kept = await sb.slash(harness.guild.id, harness.channel_id, harness.alice.id, "chapter", {"name": "Taiwan"})
+    gone = await sb.slash(harness.guild.id, harness.channel_id, harness.alice.id, "chapter", {"name": "Japan"})
+    assert gone.message is not None
+    sb.state.forget_interactions([gone.record.id])
+    assert gone.record.id not in sb.state.interactions and kept.record.id in sb.state.interactions
+    assert [m.content for m in sb.state.channel_messages_of(harness.channel_id)] == ["Chapter Taiwan"]

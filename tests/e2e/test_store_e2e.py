@@ -48,6 +48,36 @@ async def test_an_edit_made_by_another_process_shows_within_two_seconds(
         await asyncio.sleep(0.05)
 
 
+async def test_a_search_page_shows_a_project_another_process_added_within_two_seconds(
+    session: SandboxSession, database_url: str, tmp_path: Path
+) -> None:
+    before = await slash(session, "projects", words="ledger")  # rendered now, and kept
+    assert "Open ledger of Hsinchu" not in (before.message.embeds[0].get("description") or "")
+    other = App.create(load_settings(_env_file=None, database_url=database_url, data_dir=tmp_path))
+    await other.start()
+    try:
+        await other.directory.edit_project(
+            None,
+            {
+                "key": "g0v/open-ledger",
+                "chapter": "g0v",
+                "name": "Open ledger of Hsinchu",
+                "description": "The city's ledger, line by line",
+            },
+            actor_id=9,
+            actor_name="second process",
+        )
+    finally:
+        await other.close()
+    written = time.monotonic()
+    while True:
+        shown = await slash(session, "projects", words="ledger")
+        if "Open ledger of Hsinchu" in (shown.message.embeds[0].get("description") or ""):
+            break
+        assert time.monotonic() - written < WITHIN, "the search kept a page older than the other process's edit"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_form_save_during_an_upload_import_is_saved(
     session: SandboxSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:

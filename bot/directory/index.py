@@ -11,24 +11,27 @@ import bisect
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, TypeVar, cast, overload
 
 import opencc
 import Stemmer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+T = TypeVar("T")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u2e80-\u2fdf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 _SIMPLIFIED = opencc.OpenCC("t2s")
 _STEMMER = Stemmer.Stemmer("english")
+_LAST_CHARACTER = chr(0x10FFFF)  # a prefix followed by it sorts after every name that starts with the prefix
 SCORED = 500  # name matches ranked by likeness; more than 50 pages of them go on in name order
-SCORED_POOL = 2_000  # past this many name matches, only those whose name starts with the query are scored
+SCORED_POOL = SCORED  # past this many name matches, only those whose name starts with the query are scored
 FUZZY_ALL = 10_000  # names "did you mean" compares one by one; a larger index first picks look-alikes cheaply
 TYPO_LENGTH = 4  # words this long or longer are corrected when the directory does not know them
 CORRECTIONS_MEMORY = 4096  # misspelt words remembered with their corrections until the vocabulary changes
+RECENT = 8  # word matches and rankings remembered until the index changes: one look-up asks for them repeatedly
 
 
 def normalise(text: str) -> str:
@@ -69,27 +72,37 @@ class Entry:
 
 
 class RankedKeys(Sequence[str]):
-    """Ranked keys, then the rest in name order, found by walking the name order only as far as read."""
+    """Ranked keys, then the rest of `found` in name order, found only as far as read: by walking the name
+    order when `found` is a large share of it, else by sorting the rest of `found`."""
 
-    def __init__(self, ranked: list[str], rest: set[str], name_order: list[tuple[str, str]]) -> None:
+    def __init__(self, ranked: list[str], found: set[str], name_order: list[tuple[str, str]], names: dict[str, str]):
         self._ranked = ranked
-        self._rest = rest
+        self._found = found
+        self._seen = set(ranked)  # every ranked key is one of `found`
         self._name_order = name_order
+        self._names = names  # key: normalised name
         self._walked = 0
-        self._length = len(ranked) + len(rest)
+        self._length = len(found)
 
     def __len__(self) -> int:
         return self._length
 
     def _reach(self, count: int) -> None:
-        if not self._rest:
+        order, found, seen, ranked = self._name_order, self._found, self._seen, self._ranked
+        missing = min(count, self._length) - len(ranked)
+        if missing <= 0:
             return
-        order, rest, ranked = self._name_order, self._rest, self._ranked
-        while len(ranked) < count and self._walked < len(order):
+        if missing * len(order) > len(found) ** 2:  # walking to the next `missing` would take longer than a sort
+            names = self._names
+            ranked += sorted(found - seen, key=lambda key: (names[key], key))
+            self._walked = len(order)
+            return
+        while len(ranked) < min(count, self._length) and self._walked < len(order):
             key = order[self._walked][1]
             self._walked += 1
-            if key in rest:
+            if key in found and key not in seen:
                 ranked.append(key)
+                seen.add(key)
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -145,6 +158,7 @@ class SearchIndex:
         self._stems: dict[str, list[str]] = {}  # stem: its words, sorted
         self._stems_by_length: dict[int, list[str]] = {}  # length: stems of that length, sorted
         self._corrected: dict[str, list[str]] = {}
+        self._recent: dict[tuple[Any, ...], Any] = {}
         self._ordered: list[tuple[str, str]] = []  # (normalised name, key) of every entry, sorted
         for entry in entries:
             self._add(entry, bulk=True)
@@ -170,12 +184,14 @@ class SearchIndex:
 
     def put(self, entry: Entry) -> None:
         """Add or replace an entry."""
+        self._recent.clear()
         if entry.key in self._entries:
             self.remove(entry.key)
         self._add(entry, bulk=False)
 
     def remove(self, key: str) -> None:
         """Forget an entry."""
+        self._recent.clear()
         entry = self._entries.pop(key, None)
         if entry is None:
             return
@@ -308,37 +324,46 @@ class SearchIndex:
         # While typing (names only) the last word is a prefix; a search takes a known word as it is.
         last = words[-1]
         prefix_last = names_only or not self._knows(last)
-        in_names = self._match_all(words, (self._name_words,), prefix_last=prefix_last)
-        also: tuple[_Postings, ...] = (self._name_words, self._keyword_words) if keywords else (self._name_words,)
+        wider: tuple[_Postings, ...] = (self._keyword_words,) if keywords else ()
         if not names_only:
-            also += (self._text_words,)
-        in_other = self._match_all(words, also, prefix_last=prefix_last) if len(also) > 1 else set()
+            wider += (self._text_words,)
+        in_names, in_any = self._match_all(words, wider, prefix_last=prefix_last)
         if within is not None:
-            in_names &= within
-            in_other &= within
+            in_names, in_any = in_names & within, in_any & within
         exact = self.exact(query)
-        head = [exact] if exact in in_names or exact in in_other else []
+        head = [exact] if exact in in_any else []
+        if within is None:
+            best = self._remembered(
+                ("ranked", tuple(words), prefix_last, exact), lambda: self._rank(words, in_names, exact)
+            )
+        else:
+            best = self._rank(words, in_names, exact)
+        ranked = head + best
+        found = RankedKeys(ranked, in_any, self._ordered, self._normal_names)
+        return found if limit is None else found[:limit]
+
+    def _rank(self, words: list[str], in_names: set[str], exact: str | None) -> list[str]:
+        """Up to SCORED name matches (but `exact`), the names most like the query first."""
         typed = " ".join(words)
         pool: Iterable[str] = in_names
         if len(in_names) > SCORED_POOL:  # a word most names have: rank those that start with it
             pool = self._starting_with(typed, SCORED_POOL, among=in_names)
         named = [key for key in pool if key != exact]
         names = [self._normal_names[key] for key in named]
-        # The names most like the query first (a partial sort in C), then every other match in name order;
-        # a name that starts with the query comes before one where the query is a later part.
+        # A partial sort in C; a name that starts with the query comes before one where it is a later part.
         scores = process.extract(typed, names, scorer=fuzz.token_set_ratio, limit=SCORED)
         best = sorted(
             (not names[position].startswith(typed), -score, names[position], named[position])
             for _, score, position in scores
         )
-        ranked = head + [key for *_, key in best]
-        found = RankedKeys(ranked, (in_names | in_other).difference(ranked), self._ordered)
-        return found if limit is None else found[:limit]
+        return [key for *_, key in best]
 
-    def best_named(self, query: str, margin: float = 10.0) -> str | None:
-        """The key whose name is clearly the likest of those the query's words name (None when unclear)."""
+    def best_named(self, query: str, margin: float = 10.0, named: Sequence[str] | None = None) -> str | None:
+        """The key whose name is clearly the likest of those the query's words name (None when unclear);
+        `named` is what `search(query, limit=SCORED, names_only=True, keywords=False)` gave, when known."""
         target = " ".join(normalise(query).split())
-        named = self.search(query, limit=SCORED, names_only=True, keywords=False)
+        if named is None:
+            named = self.search(query, limit=SCORED, names_only=True, keywords=False)
         if not named:
             return None
         scores = [fuzz.token_sort_ratio(target, self._normal_names[key]) for key in named]
@@ -377,14 +402,16 @@ class SearchIndex:
 
     def _starting_with(self, prefix: str, limit: int, among: set[str] | None = None) -> list[str]:
         """Up to `limit` keys (of `among`, if given) with a name or alias that starts with `prefix`, in name
-        order: a walk from the prefix's place in the sorted names."""
+        order: the names from the prefix's place in the sorted names to the first that does not start with it."""
+        names, keys = self._sorted_names, self._choice_keys
+        start = bisect.bisect_left(names, (prefix, ""))
+        end = bisect.bisect_left(names, (prefix + _LAST_CHARACTER, ""), lo=start)
         found: dict[str, None] = {}
-        names = self._sorted_names
-        position = bisect.bisect_left(names, (prefix, ""))
-        while position < len(names) and len(found) < limit and names[position][0].startswith(prefix):
-            if among is None or names[position][1] in among:
-                found[names[position][1]] = None
-            position += 1
+        for key in map(keys.__getitem__, range(start, end)):
+            if among is None or key in among:
+                found[key] = None
+                if len(found) >= limit:
+                    break
         return list(found)
 
     def _name_order(self, key: str) -> tuple[str, str]:
@@ -400,17 +427,41 @@ class SearchIndex:
                     break
         return list(seen.values())
 
-    def _match_all(self, words: list[str], postings: tuple[_Postings, ...], *, prefix_last: bool = True) -> set[str]:
-        result: set[str] | None = None
+    def _match_all(
+        self, words: list[str], wider: tuple[_Postings, ...], *, prefix_last: bool
+    ) -> tuple[set[str], set[str]]:
+        """Keys with every word in a name; and keys with every word in a name or in one of the `wider` tables
+        (a superset of the first)."""
+        in_names: set[str] | None = None
+        in_any: set[str] | None = None
         for position, word in enumerate(words):
-            keys = self._word_keys(word, postings, prefix=prefix_last and position == len(words) - 1)
-            result = keys if result is None else result & keys
-            if not result:
-                return set()
-        return result or set()
+            prefix = prefix_last and position == len(words) - 1
+            named = self._word_keys(word, self._name_words, prefix=prefix)
+            anywhere = (
+                named.union(*(self._word_keys(word, table, prefix=prefix) for table in wider)) if wider else named
+            )
+            in_names = named if in_names is None else in_names & named
+            in_any = anywhere if in_any is None else in_any & anywhere
+            if not in_any:
+                return set(), set()
+        return in_names or set(), in_any or set()
 
-    def _word_keys(self, word: str, postings: tuple[_Postings, ...], *, prefix: bool) -> set[str]:
-        """Keys with the word, a word of the same stem, (last word) a word it begins, or else a close typo."""
+    def _word_keys(self, word: str, table: _Postings, *, prefix: bool) -> set[str]:
+        """Keys of the table with one of the word's forms (remembered: never change what is returned)."""
+        return self._remembered(
+            ("keys", word, id(table), prefix), lambda: _keys(self._word_forms(word, prefix=prefix), (table,))
+        )
+
+    def _remembered(self, memo: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """What `compute` gives, remembered among the RECENT answers until the index changes."""
+        if memo not in self._recent:
+            if len(self._recent) >= RECENT:
+                self._recent.clear()
+            self._recent[memo] = compute()
+        return cast(T, self._recent[memo])
+
+    def _word_forms(self, word: str, *, prefix: bool) -> list[str]:
+        """The word, words of the same stem, (last word) words it begins, or else the close typos it may be."""
         vocabulary = self._vocabulary
         known = self._stems.get(stem(word), [])
         forms = known or [word]
@@ -420,7 +471,7 @@ class SearchIndex:
         if len(forms) == 1 and not known and len(word) >= TYPO_LENGTH:
             # A word the directory does not know at all (as typed, by stem, or begun): a typo.
             forms = self._corrections(word)
-        return _keys(forms, postings)
+        return forms
 
     def _corrections(self, word: str) -> list[str]:
         """Known words a misspelt word may mean: one like it, or one whose stem it begins with one slip."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from bot.directory import formats
 from bot.directory.countries import country_names
 from bot.directory.formats.isolated import TooBig, TooLong, pickled_in_parts, run_isolated, unpickled_parts
-from bot.directory.index import Entry, SearchIndex, normalise, stem
+from bot.directory.index import SCORED, Entry, SearchIndex, normalise, stem
 from bot.directory.records import (
     STATUSES,
     TIERS,
@@ -202,7 +202,7 @@ class DirectoryService:
         self._sessions = sessions
         self.revision = 0
         """Changes whenever what is held in memory changes: caches of what is shown are keyed by it."""
-        self._resolved: dict[tuple[int, str], str | None] = {}
+        self._resolved: dict[tuple[int, str], tuple[str | None, list[str]]] = {}
         self.chapters: dict[str, ChapterInfo] = {}
         self.projects: dict[str, ProjectInfo] = {}
         self.summits: dict[str, SummitInfo] = {}
@@ -331,10 +331,9 @@ class DirectoryService:
 
     def find_chapter(self, query: str) -> ChapterInfo:
         """The chapter a member means: exact name, alias, a clear prefix or a clear typo; else NotFound."""
-        key = self._resolve(self._chapter_index, query)
+        key, suggestions = self._resolve(self._chapter_index, query)
         if key is None:
-            suggestions = [self.chapters[k].name for k in _suggestions(self._chapter_index, query)]
-            raise NotFound(N_("chapter"), query, suggestions, hint=CHAPTER_HINT)
+            raise NotFound(N_("chapter"), query, [self.chapters[k].name for k in suggestions], hint=CHAPTER_HINT)
         return self.chapters[key]
 
     def complete_chapters(self, query: str, limit: int = 25) -> list[ChapterInfo]:
@@ -363,10 +362,9 @@ class DirectoryService:
 
     def find_project(self, query: str) -> ProjectInfo:
         """The project a member means, else NotFound with suggestions."""
-        key = self._resolve(self._project_index, query)
+        key, suggestions = self._resolve(self._project_index, query)
         if key is None:
-            suggestions = [self.projects[k].name for k in _suggestions(self._project_index, query)]
-            raise NotFound(N_("project"), query, suggestions, hint=PROJECT_HINT)
+            raise NotFound(N_("project"), query, [self.projects[k].name for k in suggestions], hint=PROJECT_HINT)
         return self.projects[key]
 
     def suggest_projects(self, words: str, limit: int = 3) -> list[ProjectInfo]:
@@ -728,13 +726,15 @@ class DirectoryService:
                     N_("The chapter already has the project {project}: edit that one instead."), project=other.name
                 )
 
-    def _resolve(self, index: SearchIndex, query: str) -> str | None:
-        """What `_look_up` finds, remembered until the directory changes (members ask the same names)."""
+    def _resolve(self, index: SearchIndex, query: str) -> tuple[str | None, list[str]]:
+        """The key `_look_up` finds, else the keys to suggest; remembered until the directory changes (members
+        ask the same names, and a short prefix of many names costs milliseconds at 100,000 projects)."""
         memo = (id(index), query)
         if memo not in self._resolved:
             if len(self._resolved) >= RESOLVED_MEMORY:
                 self._resolved.clear()
-            self._resolved[memo] = _look_up(index, query)
+            key = _look_up(index, query)
+            self._resolved[memo] = key, [] if key else _suggestions(index, query)
         return self._resolved[memo]
 
 
@@ -1095,19 +1095,17 @@ def _look_up(index: SearchIndex, query: str) -> str | None:
     likest such name, else the one record a keyword (a country's name) finds, else a clear typo."""
     if not normalise(query):
         return None
-    ways: tuple[Callable[[], Sequence[str]], ...] = (
-        lambda: index.prefixed(query, 2),
-        lambda: index.search(query, limit=2, names_only=True, keywords=False),
-    )
     key = index.exact(query)
-    for way in ways:
-        if key is None and len(candidates := way()) == 1:
-            key = candidates[0]
-    if key is None:
-        key = index.best_named(query)
+    begun = index.prefixed(query, 2)
+    if key is None and len(begun) == 1:
+        key = begun[0]
+    if key is None:  # the one name with the query's words, else the clearly likest of them
+        key = index.best_named(query, named=index.search(query, limit=SCORED, names_only=True, keywords=False))
     if key is None and len(found := index.search(query, limit=2, names_only=True)) == 1:
         key = found[0]
-    return key or index.best_guess(query)
+    if key is None and len(begun) < 2:  # a query that begins several names is being typed, not misspelt
+        key = index.best_guess(query)
+    return key
 
 
 def require_searchable(text: str) -> None:

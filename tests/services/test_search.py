@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.directory.index import Entry, SearchIndex, compact, normalise
+from bot.directory.index import Entry, RankedKeys, SearchIndex, compact, normalise
 
 ENTRIES = [
     Entry(
@@ -98,6 +98,22 @@ def test_ranked_results_walk_the_name_order_lazily() -> None:
     assert list(found[1:4]) == ["k001", "k003", "k005"]  # then name order
     assert found[-1] == "k199"
     assert list(found) == ["named", *(f"k{i:03}" for i in range(1, 200, 2))]
+
+
+@given(st.integers(1, 400), st.integers(0, 5), st.lists(st.integers(1, 50), min_size=1, max_size=5))
+def test_the_rest_comes_in_name_order_whether_walked_or_sorted(every: int, ranked_count: int, reads: list[int]) -> None:
+    """A dense match is read by walking the name order, a sparse one by sorting: both give the same list."""
+    names = {f"k{i}": f"name {i * 7919 % 1000:03}" for i in range(1000)}
+    order = sorted((name, key) for key, name in names.items())
+    found = {key for position, (_, key) in enumerate(order) if position % every == 0}
+    ranked = sorted(found)[:ranked_count]
+    expected = ranked + [key for _, key in order if key in found and key not in ranked]
+    keys = RankedKeys(list(ranked), found, order, names)
+    read = 0
+    for step in reads:  # read in pieces, as pages are
+        read += step
+        assert keys[:read] == expected[:read]
+    assert len(keys) == len(expected) and list(keys) == expected
 
 
 PROJECTS = [

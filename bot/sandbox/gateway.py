@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import WSMsgType, web
 
+from .rest import LOG_KEPT
 from .state import JSON, SandboxState
 
 GUILDS = 1 << 0
@@ -96,11 +97,6 @@ def event_intent(event: str, *, direct: bool = False) -> int:
     if event.startswith(("GUILD_", "CHANNEL_", "THREAD_")) and event != "GUILD_MEMBERS_CHUNK":
         return GUILDS
     return 0
-
-
-DISPATCHES_KEPT = 10_000
-"""Gateway dispatches the log keeps, the newest, as text: a long-running sandbox (the console, a benchmark) stays
-bounded, and the cyclic garbage collector of the process it shares has no payloads to walk."""
 
 
 class Dispatch(NamedTuple):
@@ -188,7 +184,10 @@ class Gateway:
         heartbeat_interval: float = 41.25,
         rules: ShardRules | None = None,
         seconds: Callable[[], float] = time.time,
+        kept: int = LOG_KEPT,
     ) -> None:
+        """`kept`: how many dispatches the log keeps, the newest, as text. A long-running sandbox (the console, a
+        benchmark) stays bounded, and the garbage collector of the process it shares has no payloads to walk."""
         self.state = state
         self.rules = rules or ShardRules()
         self._seconds = seconds
@@ -197,7 +196,7 @@ class Gateway:
         self.url = ""
         self.heartbeat_interval_ms = int(heartbeat_interval * 1000)
         self.sessions: dict[str, Session] = {}
-        self.dispatched: deque[Dispatch] = deque(maxlen=DISPATCHES_KEPT)
+        self.dispatched: deque[Dispatch] = deque(maxlen=kept)
         self.connected = asyncio.Event()
         self._connections: set[_Connection] = set()
         self._writers: set[asyncio.Task[None]] = set()

@@ -19,7 +19,7 @@ from .errors import ApiError, Code, invalid_form
 from .ratelimits import RateLimits
 
 API_PREFIX = "/api/v10"
-EXCHANGES_KEPT = 10_000
+LOG_KEPT = 10_000  # REST exchanges, and gateway dispatches, a sandbox's logs keep by default
 """REST exchanges the log keeps, the newest: a long-running sandbox (the console, a benchmark) stays bounded."""
 _FILE_FIELD = re.compile(r"^files?\[?(\d*)\]?$")
 
@@ -156,9 +156,9 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 class RestApi:
     """Routes, authentication, the exchange log and injected faults."""
 
-    def __init__(self, limits: RateLimits) -> None:
+    def __init__(self, limits: RateLimits, *, kept: int = LOG_KEPT) -> None:
         self.limits = limits
-        self.exchanges: deque[Exchange] = deque(maxlen=EXCHANGES_KEPT)
+        self.exchanges: deque[Exchange] = deque(maxlen=kept)
         self.faults: list[Fault] = []
         self._routes: list[tuple[str, str, Handler, bool]] = []
         self._patterns: list[re.Pattern[str]] = []

@@ -14,7 +14,7 @@ from aiohttp import web
 from .driver import Driver
 from .gateway import Dispatch, Gateway, ShardRules
 from .ratelimits import RateLimits
-from .rest import API_PREFIX, Exchange, RestApi
+from .rest import API_PREFIX, LOG_KEPT, Exchange, RestApi
 from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
 from .routes_messages import MessageRoutes
@@ -38,20 +38,23 @@ class Sandbox(Driver):
         clock: Clock | None = None,
         rate_limits: bool = False,
         shards: ShardRules | None = None,
+        log_kept: int = LOG_KEPT,
     ) -> None:
         """`clock` (the bot's, or any with `now()`) times the nonce window and rate limits; `rate_limits` switches those on.
 
         With a fake clock and rate limits on, the test moves the clock: discord.py waits out a 429 in real time.
         `shards` sets Discord's sharding rules (guilds per shard, recommended shards, session starts per day).
+        `log_kept` is how many REST exchanges and gateway dispatches the logs keep (a benchmark that shares the
+        bot's process and reads neither keeps few, so the logs do not lengthen the bot's garbage collections).
         """
         self.state = state or SandboxState()
         self.config = SandboxConfig(interaction_deadline, token_lifetime, nonce_window, clock)
         self.gateway = Gateway(
-            self.state, heartbeat_interval=heartbeat_interval, rules=shards, seconds=self.config.seconds
+            self.state, heartbeat_interval=heartbeat_interval, rules=shards, seconds=self.config.seconds, kept=log_kept
         )
         self.world = World(self.state, self.gateway)
         self.rate_limits = RateLimits(self.config.seconds, enabled=rate_limits)
-        self.api = RestApi(self.rate_limits)
+        self.api = RestApi(self.rate_limits, kept=log_kept)
         self.inject = self.api.inject
         GuildRoutes(self.state, self.world, self.config).register(self.api, lambda: self.gateway_url, self.gateway)
         MessageRoutes(self.state, self.world, self.config).register(self.api)
@@ -115,12 +118,12 @@ class Sandbox(Driver):
 
     @property
     def exchanges(self) -> deque[Exchange]:
-        """The REST exchanges so far (the newest `EXCHANGES_KEPT`)."""
+        """The REST exchanges so far (the newest `log_kept`)."""
         return self.api.exchanges
 
     @property
     def dispatches(self) -> deque[Dispatch]:
-        """The gateway dispatches so far (the newest `DISPATCHES_KEPT`), as (event name, frame text)."""
+        """The gateway dispatches so far (the newest `log_kept`), as (event name, frame text)."""
         return self.gateway.dispatched
 
     # --- fault injection -------------------------------------------------------

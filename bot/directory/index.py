@@ -27,7 +27,6 @@ _SIMPLIFIED = opencc.OpenCC("t2s")
 _STEMMER = Stemmer.Stemmer("english")
 _LAST_CHARACTER = chr(0x10FFFF)  # a prefix followed by it sorts after every name that starts with the prefix
 SCORED = 500  # name matches ranked by likeness; more than 50 pages of them go on in name order
-SCORED_POOL = SCORED  # past this many name matches, only those whose name starts with the query are scored
 FUZZY_ALL = 10_000  # names "did you mean" compares one by one; a larger index first picks look-alikes cheaply
 TYPO_LENGTH = 4  # words this long or longer are corrected when the directory does not know them
 CORRECTIONS_MEMORY = 4096  # misspelt words remembered with their corrections until the vocabulary changes
@@ -124,6 +123,10 @@ class _Postings:
 
     def add(self, word: str, key: str) -> None:
         self.words.setdefault(word, set()).add(key)
+
+    def keys(self, words: Iterable[str]) -> set[str]:
+        """Keys filed under any of the words."""
+        return set().union(*(self.words.get(word, ()) for word in words))
 
     def discard(self, word: str, key: str) -> None:
         keys = self.words.get(word)
@@ -346,8 +349,8 @@ class SearchIndex:
         """Up to SCORED name matches (but `exact`), the names most like the query first."""
         typed = " ".join(words)
         pool: Iterable[str] = in_names
-        if len(in_names) > SCORED_POOL:  # a word most names have: rank those that start with it
-            pool = self._starting_with(typed, SCORED_POOL, among=in_names)
+        if len(in_names) > SCORED:  # a word most names have: rank those that start with it
+            pool = self._starting_with(typed, SCORED, among=in_names)
         named = [key for key in pool if key != exact]
         names = [self._normal_names[key] for key in named]
         # A partial sort in C; a name that starts with the query comes before one where it is a later part.
@@ -449,7 +452,7 @@ class SearchIndex:
     def _word_keys(self, word: str, table: _Postings, *, prefix: bool) -> set[str]:
         """Keys of the table with one of the word's forms (remembered: never change what is returned)."""
         return self._remembered(
-            ("keys", word, id(table), prefix), lambda: _keys(self._word_forms(word, prefix=prefix), (table,))
+            ("keys", word, id(table), prefix), lambda: table.keys(self._word_forms(word, prefix=prefix))
         )
 
     def _remembered(self, memo: tuple[Any, ...], compute: Callable[[], T]) -> T:
@@ -521,14 +524,6 @@ def _name_words(entry: Entry) -> set[str]:
 
 def _text_words(entry: Entry) -> set[str]:
     return _words((entry.text, *entry.tags))
-
-
-def _keys(words: Iterable[str], postings: tuple[_Postings, ...]) -> set[str]:
-    keys: set[str] = set()
-    for word in words:
-        for table in postings:
-            keys |= table.words.get(word, set())
-    return keys
 
 
 def _discard(table: dict[str, set[str]], form: str, key: str) -> None:
